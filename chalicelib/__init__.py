@@ -1,0 +1,1 @@
+"""Aftercare's core: connectors, events, policy, handlers, store and notifications."""

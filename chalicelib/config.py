@@ -1,0 +1,76 @@
+"""Configuration: every environment variable the app reads, in one place, read when used.
+
+`load_settings(environ)` builds a frozen `Settings`; precedence is argument > environment >
+documented default. Nothing reads the environment at import time (Chalice's test client
+swaps `os.environ` per request). Secrets: in AWS they come from SSM Parameter Store; locally
+from the obviously fake values documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["Settings", "load_settings", "ENV"]
+
+
+class ENV:
+    """Names of the environment variables."""
+
+    STAGE = "AFTERCARE_STAGE"
+    TABLE_NAME = "AFTERCARE_TABLE"
+    REGION = "AWS_DEFAULT_REGION"
+    DYNAMODB_ENDPOINT = "AFTERCARE_DYNAMODB_ENDPOINT"
+    AWS_ENDPOINT = "AFTERCARE_AWS_ENDPOINT"  # SNS/SES/SSM locally (moto server)
+    SHOPIFY_API_KEY = "AFTERCARE_SHOPIFY_API_KEY"
+    SHOPIFY_API_SECRETS = "AFTERCARE_SHOPIFY_API_SECRETS"  # comma-separated: current first, then previous
+    SMS_LOG_PATH = "AFTERCARE_SMS_LOG"  # local only: a JSON-lines copy of every SMS/e-mail sent
+    LOG_LEVEL = "AFTERCARE_LOG_LEVEL"
+    MAX_BODY_BYTES = "AFTERCARE_MAX_BODY_BYTES"
+    RECEIPT_TTL_DAYS = "AFTERCARE_RECEIPT_TTL_DAYS"
+    PUBLIC_URL = "AFTERCARE_PUBLIC_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Hashable, so the composition root can cache per settings."""
+
+    stage: str = "dev"
+    table_name: str = "aftercare"
+    region: str = "us-east-1"
+    dynamodb_endpoint: str | None = None
+    aws_endpoint: str | None = None
+    shopify_api_key: str = ""
+    shopify_api_secrets: tuple[str, ...] = ()
+    sms_log_path: str | None = None
+    log_level: str = "INFO"
+    max_body_bytes: int = 256 * 1024
+    receipt_ttl_days: int = 14
+    public_url: str = "http://127.0.0.1:8000"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Read settings from `environ` (default: `os.environ` now), then apply `overrides`."""
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    values: dict[str, object] = {
+        "stage": env.get(ENV.STAGE, defaults.stage),
+        "table_name": env.get(ENV.TABLE_NAME, defaults.table_name),
+        "region": env.get(ENV.REGION, defaults.region),
+        "dynamodb_endpoint": env.get(ENV.DYNAMODB_ENDPOINT) or None,
+        "aws_endpoint": env.get(ENV.AWS_ENDPOINT) or None,
+        "shopify_api_key": env.get(ENV.SHOPIFY_API_KEY, defaults.shopify_api_key),
+        "shopify_api_secrets": _split(env.get(ENV.SHOPIFY_API_SECRETS, "")),
+        "sms_log_path": env.get(ENV.SMS_LOG_PATH) or None,
+        "log_level": env.get(ENV.LOG_LEVEL, defaults.log_level),
+        "max_body_bytes": int(env.get(ENV.MAX_BODY_BYTES, defaults.max_body_bytes)),
+        "receipt_ttl_days": int(env.get(ENV.RECEIPT_TTL_DAYS, defaults.receipt_ttl_days)),
+        "public_url": env.get(ENV.PUBLIC_URL, defaults.public_url),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

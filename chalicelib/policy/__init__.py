@@ -1,0 +1,1 @@
+"""Pure policy: decisions with no I/O (eligibility, state machines, SLA, tiers, status mapping)."""

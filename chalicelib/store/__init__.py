@@ -1,0 +1,1 @@
+"""DynamoDB storage: PynamoDB models, key formats and the transactions handlers commit."""

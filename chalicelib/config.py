@@ -24,7 +24,9 @@ class ENV:
     DYNAMODB_ENDPOINT = "AFTERCARE_DYNAMODB_ENDPOINT"
     AWS_ENDPOINT = "AFTERCARE_AWS_ENDPOINT"  # SNS/SES/SSM locally (moto server)
     SHOPIFY_API_KEY = "AFTERCARE_SHOPIFY_API_KEY"
-    SHOPIFY_API_SECRETS = "AFTERCARE_SHOPIFY_API_SECRETS"  # comma-separated: current first, then previous
+    SHOPIFY_API_SECRETS = (
+        "AFTERCARE_SHOPIFY_API_SECRETS"  # comma-separated: current first, then previous
+    )
     SMS_LOG_PATH = "AFTERCARE_SMS_LOG"  # local only: a JSON-lines copy of every SMS/e-mail sent
     LOG_LEVEL = "AFTERCARE_LOG_LEVEL"
     MAX_BODY_BYTES = "AFTERCARE_MAX_BODY_BYTES"

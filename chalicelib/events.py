@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "Money",
@@ -51,7 +51,7 @@ class Money:
         return f"{self.amount} {self.currency}"
 
 
-class TrackingStatus(str, Enum):
+class TrackingStatus(StrEnum):
     """The one normalized shipment status set every carrier maps into."""
 
     LABEL_CREATED = "label_created"
@@ -65,7 +65,7 @@ class TrackingStatus(str, Enum):
     UNKNOWN = "unknown"
 
 
-class Disposition(str, Enum):
+class Disposition(StrEnum):
     """What the warehouse decided about a returned line after inspection."""
 
     RESELLABLE = "resellable"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -16,4 +16,4 @@ def load_fixture(partner: str, name: str) -> bytes:
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A timezone-aware UTC datetime, for fixed clocks."""
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)

@@ -1,1 +1,1 @@
-"""Inbound and outbound partner connectors: one module per partner, nothing partner-shaped leaks out."""
+"""Partner connectors: one module per partner; nothing partner-shaped leaks out."""

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -86,6 +86,8 @@ def verify_base64_hmac(
         given = base64.b64decode(given_text, validate=True)
     except (ValueError, TypeError) as exc:
         raise BadSignature(f"{header_name} is not base64") from exc
+    if isinstance(secrets, (str, bytes)):
+        raise TypeError("secrets must be a list of secrets, not one string")
     secrets = [s for s in secrets if s]
     if not secrets:
         raise BadSignature("no signing secret configured")
@@ -109,7 +111,7 @@ def _depth(value: Any, limit: int) -> int:
 
 
 def load_json(raw_body: bytes) -> dict[str, Any]:
-    """Decode a JSON object body; raises `MalformedPayload` for bad UTF-8, bad JSON or non-object."""
+    """Decode a JSON object; raises `MalformedPayload` for bad UTF-8, bad JSON or a non-object."""
     try:
         text = raw_body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -169,8 +171,11 @@ def get_opt_str(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip() or None
 
 
+MAX_INT = 10**15  # larger "integers" in a webhook are garbage, and huge exponents are a DoS
+
+
 def get_int(data: Mapping[str, Any], key: str, default: int | None = None) -> int:
-    """`data[key]` as an integer (JSON number or numeric string)."""
+    """`data[key]` as an integer (JSON number or numeric string) of magnitude below 10**15."""
     value = data.get(key, default)
     if isinstance(value, bool) or value is None:
         raise MalformedPayload(f"'{key}' must be an integer")
@@ -178,6 +183,9 @@ def get_int(data: Mapping[str, Any], key: str, default: int | None = None) -> in
         number = Decimal(str(value))
     except InvalidOperation as exc:
         raise MalformedPayload(f"'{key}' must be an integer") from exc
+    # Compare before converting: int(Decimal("1e999999")) would build a million-digit int.
+    if not number.is_finite() or abs(number) >= MAX_INT:
+        raise MalformedPayload(f"'{key}' is out of range")
     if number != number.to_integral_value():
         raise MalformedPayload(f"'{key}' must be an integer")
     return int(number)
@@ -192,7 +200,7 @@ def parse_time(value: Any, field_name: str = "time") -> datetime:
         raise MalformedPayload(f"'{field_name}' must be a time")
     if isinstance(value, (int, Decimal)):
         try:
-            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+            return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
             raise MalformedPayload(f"'{field_name}' is out of range") from exc
     if not isinstance(value, str) or not value:
@@ -205,8 +213,8 @@ def parse_time(value: Any, field_name: str = "time") -> datetime:
     except ValueError as exc:
         raise MalformedPayload(f"'{field_name}' is not an ISO-8601 time: {value!r}") from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def parse_money(amount: Any, currency: Any, field_name: str = "amount") -> Money:
@@ -217,8 +225,8 @@ def parse_money(amount: Any, currency: Any, field_name: str = "amount") -> Money
         value = Decimal(str(amount))
     except InvalidOperation as exc:
         raise MalformedPayload(f"'{field_name}' is not a number: {amount!r}") from exc
-    if not value.is_finite():
-        raise MalformedPayload(f"'{field_name}' must be finite")
+    if not value.is_finite() or abs(value) >= MAX_INT:
+        raise MalformedPayload(f"'{field_name}' is out of range")
     if not isinstance(currency, str) or len(currency.strip()) != 3:
         raise MalformedPayload(f"currency of '{field_name}' must be a 3-letter code")
     return Money(value, currency.strip().upper())

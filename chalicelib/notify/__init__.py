@@ -1,1 +1,1 @@
-"""Customer SMS and ops e-mail: providers, templates, encoding, quiet hours, opt-out, the outbox sender."""
+"""Customer SMS and ops e-mail: providers, templates, encoding, quiet hours, opt-out, outbox."""

@@ -1,0 +1,43 @@
+"""Merchant use cases: create a merchant with its API key (install flows and local seeding)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.api import hash_api_key, new_api_key
+from chalicelib.store.records import api_key_pointer, new_merchant
+from chalicelib.store.repository import Store
+
+__all__ = ["create_merchant"]
+
+
+def create_merchant(
+    store: Store,
+    merchant_id: str,
+    name: str,
+    now: datetime,
+    *,
+    api_key: str | None = None,
+    webhook_secrets: dict[str, list[str]] | None = None,
+    **fields: str,
+) -> str:
+    """Create the merchant and its API-key pointer in one transaction; returns the API key.
+
+    The key is returned once and stored only as a hash. Raises `StaleVersion` if the
+    merchant (or key) exists already.
+    """
+    key = api_key or new_api_key()
+    key_hash = hash_api_key(key)
+    merchant = new_merchant(
+        merchant_id,
+        name,
+        now,
+        api_key_hash=key_hash,
+        webhook_secrets=webhook_secrets or {},
+        **fields,
+    )
+    uow = store.unit_of_work()
+    uow.insert("merchant", merchant)
+    uow.insert("api_key", api_key_pointer(key_hash, merchant_id))
+    uow.commit()
+    return key

@@ -1,0 +1,152 @@
+"""Order use cases: record placed, updated and cancelled orders and their customers.
+
+Upsert semantics, newest partner time wins, so `orders/updated` arriving before
+`orders/create` (or a late retry of an old version) does no harm. A customer's order count
+and spend count each order once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from chalicelib.events import CustomerInfo, OrderCancelled, OrderPlaced
+from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
+from chalicelib.notify.phone import normalize_e164
+from chalicelib.store import keys
+from chalicelib.store.models import CustomerItem, OrderItem
+from chalicelib.store.records import new_customer, new_order, new_timeline_entry
+from chalicelib.store.repository import ItemRef, Store
+
+__all__ = ["on_order_placed", "on_order_cancelled"]
+
+
+def _line_items(event: OrderPlaced) -> list[dict[str, object]]:
+    return [
+        {
+            "line_id": line.line_id,
+            "sku": line.sku,
+            "title": line.title,
+            "quantity": line.quantity,
+            "unit_price": str(line.unit_price.amount),
+            "product_id": line.product_id,
+            "tags": list(line.tags),
+        }
+        for line in event.line_items
+    ]
+
+
+def _apply_customer(customer: CustomerItem, info: CustomerInfo, delivery: Delivery) -> None:
+    """Refresh personal data from the newest order; keep what the order does not say."""
+    customer.email = info.email or customer.email
+    if info.phone:
+        customer.phone = normalize_e164(info.phone, info.country) or customer.phone
+    customer.first_name = info.first_name or customer.first_name
+    customer.last_name = info.last_name or customer.last_name
+    customer.locale = info.locale or customer.locale or delivery.merchant.locale
+    customer.country = info.country or customer.country
+    customer.province = info.province or customer.province
+    customer.city = info.city or customer.city
+    customer.updated_at = delivery.received_at
+
+
+def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Outcome:
+    """Create or update the order and its customer (also handles `OrderUpdated`)."""
+    mid = delivery.merchant_id
+    refs = {
+        "receipt": receipt_ref(delivery),
+        "order": ItemRef(OrderItem, keys.order(mid, event.order_id)),
+    }
+    info = event.customer
+    if info:
+        refs["customer"] = ItemRef(CustomerItem, keys.customer(mid, info.customer_id))
+    found = store.get_many(refs)
+    if found["receipt"]:
+        return Outcome("duplicate")
+
+    uow = store.unit_of_work()
+    add_receipt(uow, delivery)
+    order: OrderItem | None = found["order"]
+    if order is not None and order.source_updated_at >= event.occurred_at:
+        uow.commit()  # an older version of the order: remember we saw it, change nothing
+        return Outcome("stale", "an equal or newer version of the order is stored")
+
+    is_new = order is None
+    if order is None:
+        order = new_order(mid, event.order_id, placed_at=event.occurred_at)
+    order.order_number = event.order_number
+    order.customer_id = info.customer_id if info else order.customer_id
+    order.total = str(event.total.amount)
+    order.currency = event.total.currency
+    order.line_items = _line_items(event)
+    order.financial_status = event.financial_status
+    order.fulfillment_status = event.fulfillment_status
+    order.source_updated_at = event.occurred_at
+    uow.save("order", order)
+
+    if info:
+        customer = found["customer"] or new_customer(mid, info.customer_id, delivery.received_at)
+        _apply_customer(customer, info, delivery)
+        if event.order_id not in customer.order_ids:
+            customer.order_ids = {*customer.order_ids, event.order_id}
+            customer.spend = str(Decimal(customer.spend) + event.total.amount)
+        uow.save("customer", customer)
+
+    if is_new:
+        uow.insert(
+            "timeline",
+            new_timeline_entry(
+                mid,
+                order.pk,
+                cause=delivery.cause,
+                at=event.occurred_at,
+                now=delivery.received_at,
+                kind="order_placed",
+                source=delivery.source,
+                summary=f"Order {event.order_number} placed ({event.total})",
+                customer_id=order.customer_id,
+                order_id=event.order_id,
+            ),
+        )
+        uow.count(mid, event.occurred_at, "orders")
+        uow.count(mid, event.occurred_at, f"revenue:{event.total.currency}", event.total.amount)
+    uow.commit()
+    return Outcome("applied", "order created" if is_new else "order updated")
+
+
+def on_order_cancelled(event: OrderCancelled, delivery: Delivery, store: Store) -> Outcome:
+    """Mark the order cancelled (kept, never deleted: returns and cases may refer to it)."""
+    mid = delivery.merchant_id
+    found = store.get_many(
+        {
+            "receipt": receipt_ref(delivery),
+            "order": ItemRef(OrderItem, keys.order(mid, event.order_id)),
+        }
+    )
+    if found["receipt"]:
+        return Outcome("duplicate")
+    uow = store.unit_of_work()
+    add_receipt(uow, delivery)
+    order: OrderItem | None = found["order"]
+    if order is None or order.status == "cancelled":
+        uow.commit()
+        return Outcome("ignored", "order unknown or already cancelled")
+    order.status = "cancelled"
+    uow.save("order", order)
+    uow.insert(
+        "timeline",
+        new_timeline_entry(
+            mid,
+            order.pk,
+            cause=delivery.cause,
+            at=event.occurred_at,
+            now=delivery.received_at,
+            kind="order_cancelled",
+            source=delivery.source,
+            summary=f"Order {order.order_number} cancelled"
+            + (f": {event.reason}" if event.reason else ""),
+            customer_id=order.customer_id,
+            order_id=order.order_id,
+        ),
+    )
+    uow.commit()
+    return Outcome("applied", "order cancelled")

@@ -1,0 +1,272 @@
+"""Shipment use cases: fulfillments create shipments, carrier updates move them forward.
+
+One read round (receipt, shipment, order or case as needed) and one transaction per event.
+A late or replayed older update never moves a shipment backwards but its scans still join
+the history; each meaningful status queues at most one customer message per shipment; a
+failed delivery or carrier exception opens one shipping-exception case per shipment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.events import Scan, ShipmentCreated, ShipmentUpdated, TrackingStatus
+from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
+from chalicelib.policy.tracking import message_kind, should_advance
+from chalicelib.store import keys
+from chalicelib.store.models import CaseItem, OrderItem, ShipmentItem
+from chalicelib.store.records import new_case, new_outbox, new_shipment, new_timeline_entry
+from chalicelib.store.repository import ItemRef, Store
+from chalicelib.store.unit_of_work import UnitOfWork
+
+__all__ = ["on_shipment_created", "on_shipment_updated", "EXCEPTION_STATUSES", "MAX_SCANS"]
+
+EXCEPTION_STATUSES = frozenset(
+    {TrackingStatus.DELIVERY_FAILED, TrackingStatus.EXCEPTION, TrackingStatus.RETURNED_TO_SENDER}
+)
+MAX_SCANS = 100
+
+
+def _scan_record(scan: Scan) -> dict[str, str]:
+    return {
+        "at": keys.iso(scan.occurred_at),
+        "status": scan.status.value,
+        "carrier_status": scan.carrier_status,
+        "message": scan.message,
+        "location": scan.location,
+    }
+
+
+def _merge_scans(existing: list[dict[str, Any]], new: tuple[Scan, ...]) -> list[dict[str, Any]]:
+    """History newest first, each scan once (by time and carrier status), capped."""
+    merged = {(s["at"], s["carrier_status"]): s for s in existing}
+    for scan in new:
+        record = _scan_record(scan)
+        merged.setdefault((record["at"], record["carrier_status"]), record)
+    return sorted(merged.values(), key=lambda s: s["at"], reverse=True)[:MAX_SCANS]
+
+
+def _exception_case_id(shipment_pk: str) -> str:
+    return "SX-" + keys.short_hash(shipment_pk, length=12).upper()
+
+
+def _queue_message(
+    uow: UnitOfWork,
+    shipment: ShipmentItem,
+    kind: str,
+    delivery: Delivery,
+    timeline_pk: str,
+    case_id: str | None = None,
+) -> str | None:
+    """Queue the customer message `kind` once per shipment; returns its outbox id."""
+    if kind in shipment.notified or not shipment.customer_id:
+        return None
+    shipment.notified = {*shipment.notified, kind}
+    context = {
+        "order_number": shipment.order_number or "",
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "status": shipment.status or "",
+        "courier_phone": shipment.courier_phone or "",
+        "estimated_delivery": keys.iso(shipment.estimated_delivery)
+        if shipment.estimated_delivery
+        else "",
+    }
+    item = new_outbox(
+        delivery.merchant_id,
+        cause=shipment.pk,
+        kind=kind,
+        now=delivery.received_at,
+        customer_id=shipment.customer_id,
+        context=context,
+        order_id=shipment.order_id,
+        case_id=case_id,
+        timeline_pk=timeline_pk,
+    )
+    uow.insert("outbox", item)
+    return item.outbox_id
+
+
+def on_shipment_created(event: ShipmentCreated, delivery: Delivery, store: Store) -> Outcome:
+    """A fulfillment with a tracking number: link the shipment to its order and say "shipped"."""
+    mid = delivery.merchant_id
+    found = store.get_many(
+        {
+            "receipt": receipt_ref(delivery),
+            "order": ItemRef(OrderItem, keys.order(mid, event.order_id)),
+            "shipment": ItemRef(ShipmentItem, keys.shipment(mid, event.tracking_number)),
+        }
+    )
+    if found["receipt"]:
+        return Outcome("duplicate")
+    uow = store.unit_of_work()
+    add_receipt(uow, delivery)
+    order: OrderItem | None = found["order"]
+    shipment: ShipmentItem = found["shipment"] or new_shipment(
+        mid, event.tracking_number, delivery.received_at
+    )
+    shipment.carrier = event.carrier or shipment.carrier
+    shipment.order_id = event.order_id
+    if order is not None:
+        shipment.customer_id, shipment.order_number = order.customer_id, order.order_number
+    shipment.is_return = event.is_return
+    if should_advance(_status(shipment), shipment.status_at, event.status, event.occurred_at):
+        shipment.status, shipment.status_at = event.status.value, event.occurred_at
+    shipment.updated_at = delivery.received_at
+
+    owner_pk = keys.order(mid, event.order_id)
+    outbox_ids = []
+    if not event.is_return:
+        outbox_id = _queue_message(uow, shipment, "shipment_in_transit", delivery, owner_pk)
+        outbox_ids = [outbox_id] if outbox_id else []
+    uow.save("shipment", shipment)
+    if order is not None and shipment.tracking_number not in order.tracking_numbers:
+        order.tracking_numbers = {*order.tracking_numbers, shipment.tracking_number}
+        uow.save("order", order)
+    uow.insert(
+        "timeline",
+        new_timeline_entry(
+            mid,
+            owner_pk,
+            cause=delivery.cause,
+            at=event.occurred_at,
+            now=delivery.received_at,
+            kind="shipment_created",
+            source=delivery.source,
+            summary=f"{'Return parcel' if event.is_return else 'Shipped'} with "
+            f"{event.carrier or 'carrier'} {shipment.tracking_number}",
+            customer_id=shipment.customer_id,
+            order_id=event.order_id,
+        ),
+    )
+    uow.count(mid, event.occurred_at, "shipments")
+    uow.commit()
+    return Outcome("applied", "shipment recorded", outbox_ids=tuple(outbox_ids))
+
+
+def _status(shipment: ShipmentItem) -> TrackingStatus | None:
+    return TrackingStatus(shipment.status) if shipment.status else None
+
+
+def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store) -> Outcome:
+    """A carrier update: merge scans, move forward if newer, message and open cases as due."""
+    mid = delivery.merchant_id
+    shipment_pk = keys.shipment(mid, event.tracking_number)
+    case_id = _exception_case_id(shipment_pk)
+    found = store.get_many(
+        {
+            "receipt": receipt_ref(delivery),
+            "shipment": ItemRef(ShipmentItem, shipment_pk),
+            "case": ItemRef(CaseItem, keys.case(mid, case_id)),
+        }
+    )
+    if found["receipt"]:
+        return Outcome("duplicate")
+    uow = store.unit_of_work()
+    add_receipt(uow, delivery)
+    shipment: ShipmentItem = found["shipment"] or new_shipment(
+        mid, event.tracking_number, delivery.received_at
+    )
+    shipment.carrier = shipment.carrier or event.carrier
+    scans = event.scans or (
+        Scan(event.occurred_at, event.status, event.carrier_status, event.message, event.location),
+    )
+    shipment.scans = _merge_scans(shipment.scans, scans)
+    newest_scan = max(scan.occurred_at for scan in scans)
+    if shipment.last_scan_at is None or newest_scan > shipment.last_scan_at:
+        shipment.last_scan_at = newest_scan
+    shipment.updated_at = delivery.received_at
+
+    advanced = should_advance(
+        _status(shipment), shipment.status_at, event.status, event.occurred_at
+    )
+    if advanced:
+        shipment.status, shipment.status_at = event.status.value, event.occurred_at
+        shipment.estimated_delivery = event.estimated_delivery or shipment.estimated_delivery
+        shipment.courier_phone = event.courier_phone or shipment.courier_phone
+
+    case: CaseItem | None = found["case"]
+    case_ids: tuple[str, ...] = ()
+    if advanced and event.status in EXCEPTION_STATUSES and shipment.order_id:
+        case = case or _open_exception_case(uow, shipment, case_id, event, delivery)
+        case_ids = (case_id,)
+    owner_pk = (
+        (case.pk if case is not None else keys.order(mid, shipment.order_id))
+        if shipment.order_id
+        else shipment.pk
+    )
+
+    outbox_ids: list[str] = []
+    kind = message_kind(event.status) if advanced else None
+    if kind and not shipment.is_return:
+        outbox_id = _queue_message(
+            uow, shipment, kind, delivery, owner_pk, case_id if case is not None else None
+        )
+        outbox_ids = [outbox_id] if outbox_id else []
+    uow.save("shipment", shipment)
+    if shipment.order_id:
+        entry_case = case_id if case is not None else None
+        uow.insert(
+            "timeline",
+            _update_entry(mid, owner_pk, shipment, event, delivery, advanced, entry_case),
+        )
+    uow.count(mid, event.occurred_at, "tracking_updates")
+    if advanced and event.status is TrackingStatus.DELIVERED:
+        uow.count(mid, event.occurred_at, "delivered")
+    uow.commit()
+    detail = "status advanced" if advanced else "scan recorded; status unchanged"
+    return Outcome("applied", detail, case_ids=case_ids, outbox_ids=tuple(outbox_ids))
+
+
+def _open_exception_case(
+    uow: UnitOfWork,
+    shipment: ShipmentItem,
+    case_id: str,
+    event: ShipmentUpdated,
+    delivery: Delivery,
+) -> CaseItem:
+    case = new_case(
+        delivery.merchant_id,
+        case_id,
+        "shipping_exception",
+        "open",
+        delivery.received_at,
+        priority="high",
+        category="damaged" if "damage" in event.message.lower() else "late",
+        customer_id=shipment.customer_id,
+        order_id=shipment.order_id,
+        subject=f"{event.status.value.replace('_', ' ').capitalize()}: "
+        f"{shipment.carrier} {shipment.tracking_number}",
+        details={"tracking_number": shipment.tracking_number, "cause": event.message},
+    )
+    uow.insert("case", case)
+    uow.count(delivery.merchant_id, event.occurred_at, "cases:shipping_exception")
+    return case
+
+
+def _update_entry(
+    mid: str,
+    owner_pk: str,
+    shipment: ShipmentItem,
+    event: ShipmentUpdated,
+    delivery: Delivery,
+    advanced: bool,
+    case_id: str | None,
+) -> Any:
+    where = f" at {event.location}" if event.location else ""
+    late = "" if advanced else " (older update; status kept)"
+    return new_timeline_entry(
+        mid,
+        owner_pk,
+        cause=delivery.cause,
+        at=event.occurred_at,
+        now=delivery.received_at,
+        kind="shipment_update",
+        source=delivery.source,
+        summary=f"{shipment.carrier} {shipment.tracking_number}: "
+        f"{event.status.value.replace('_', ' ')}{where}{late}",
+        customer_id=shipment.customer_id,
+        order_id=shipment.order_id,
+        case_id=case_id,
+        data={"carrier_status": event.carrier_status, "message": event.message},
+    )

@@ -1,0 +1,134 @@
+"""Key formats of the single DynamoDB table: the only place that knows how keys are spelled.
+
+Access patterns (pattern -> key or index -> operation) are listed in docs/storage.md; every
+one is a GetItem, a Query on a key or index, a BatchGetItem or a TransactWriteItems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+__all__ = [
+    "META",
+    "DUE_SHARDS",
+    "merchant",
+    "shop_domain",
+    "api_key",
+    "customer",
+    "order",
+    "shipment",
+    "case",
+    "outbox",
+    "receipt",
+    "weekly_stats",
+    "cases_of",
+    "outbox_of",
+    "customer_timeline",
+    "timeline_sk",
+    "due_partition",
+    "due_partitions",
+    "due_sort",
+    "iso",
+    "iso_week",
+    "normalize_tracking",
+    "short_hash",
+]
+
+META = "META"
+DUE_SHARDS = 4  # the sparse due index is spread over this many partitions per kind
+
+
+def short_hash(*parts: str, length: int = 16) -> str:
+    """A short stable hash of `parts` (for deterministic ids)."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+def iso(moment: datetime) -> str:
+    """Sortable UTC ISO-8601 with microseconds: the time format used inside keys."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def iso_week(moment: datetime) -> str:
+    """ISO week label like `2026-W48` (UTC) for the weekly counters."""
+    year, week, _ = moment.astimezone(UTC).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def normalize_tracking(tracking_number: str) -> str:
+    """Tracking numbers compare without spaces or dashes and in upper case."""
+    return "".join(ch for ch in tracking_number.upper() if ch.isalnum())
+
+
+def merchant(merchant_id: str) -> str:
+    return f"MERCHANT#{merchant_id}"
+
+
+def shop_domain(domain: str) -> str:
+    return f"SHOP#{domain.lower()}"
+
+
+def api_key(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def customer(merchant_id: str, customer_id: str) -> str:
+    return f"CUSTOMER#{merchant_id}#{customer_id}"
+
+
+def order(merchant_id: str, order_id: str) -> str:
+    return f"ORDER#{merchant_id}#{order_id}"
+
+
+def shipment(merchant_id: str, tracking_number: str) -> str:
+    return f"SHIPMENT#{merchant_id}#{normalize_tracking(tracking_number)}"
+
+
+def case(merchant_id: str, case_id: str) -> str:
+    return f"CASE#{merchant_id}#{case_id}"
+
+
+def outbox(merchant_id: str, outbox_id: str) -> str:
+    return f"OUTBOX#{merchant_id}#{outbox_id}"
+
+
+def receipt(merchant_id: str, source: str, dedupe_key: str) -> str:
+    return f"RECEIPT#{merchant_id}#{source}#{dedupe_key}"
+
+
+def weekly_stats(merchant_id: str, week: str) -> str:
+    return f"STATS#{merchant_id}#{week}"
+
+
+def cases_of(merchant_id: str) -> str:
+    """GSI1 partition: a merchant's cases, sorted by opening time."""
+    return f"CASES#{merchant_id}"
+
+
+def outbox_of(merchant_id: str) -> str:
+    """GSI1 partition: a merchant's notifications, sorted by creation time."""
+    return f"NOTIFICATIONS#{merchant_id}"
+
+
+def customer_timeline(merchant_id: str, customer_id: str) -> str:
+    """GSI2 partition: every timeline entry of one customer, across cases and orders."""
+    return f"TIMELINE#{merchant_id}#{customer_id}"
+
+
+def timeline_sk(at: datetime, entry_id: str) -> str:
+    return f"TL#{iso(at)}#{entry_id}"
+
+
+def due_partition(kind: str, item_pk: str) -> str:
+    """Sparse due index partition for `kind` (e.g. OUTBOX, SLA), sharded by the item key."""
+    shard = int(hashlib.sha256(item_pk.encode()).hexdigest(), 16) % DUE_SHARDS
+    return due_partitions(kind)[shard]
+
+
+def due_partitions(kind: str) -> list[str]:
+    """Every shard of the due index for `kind`: what a scheduled job queries."""
+    return [f"DUE#{kind}#{shard}" for shard in range(DUE_SHARDS)]
+
+
+def due_sort(due_at: datetime, item_pk: str) -> str:
+    return f"{iso(due_at)}#{item_pk}"

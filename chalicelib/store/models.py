@@ -1,0 +1,290 @@
+"""PynamoDB models of the single Aftercare table, its three indexes, and `bind(settings)`.
+
+All items share one table (`pk`/`sk`), so one transaction can write any of them. Money is
+kept as decimal strings (PynamoDB's NumberAttribute would pass through float); lists of
+sub-records are JSON. Models carry no key logic: constructors in `records.py` and the keys
+module build keys.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+if TYPE_CHECKING:
+    from chalicelib.config import Settings
+
+__all__ = [
+    "BaseItem",
+    "MerchantItem",
+    "PointerItem",
+    "CustomerItem",
+    "OrderItem",
+    "ShipmentItem",
+    "CaseItem",
+    "TimelineItem",
+    "OutboxItem",
+    "ReceiptItem",
+    "StatsItem",
+    "ALL_MODELS",
+    "bind",
+]
+
+
+class ByMerchantIndex(GlobalSecondaryIndex["BaseItem"]):
+    """GSI1: a merchant's cases or notifications in time order."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class CustomerTimelineIndex(GlobalSecondaryIndex["BaseItem"]):
+    """GSI2: one customer's timeline across orders, cases and channels."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex["BaseItem"]):
+    """GSI3, sparse: only items with work due (outbox sends, SLA checks) carry its keys."""
+
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    due_sk = UnicodeAttribute(range_key=True)
+
+
+class BaseItem(Model):
+    """Common keys and table binding of every item."""
+
+    class Meta:
+        table_name = "aftercare"
+        region = "us-east-1"
+        host: str | None = None
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class MerchantItem(BaseItem):
+    """A merchant (shop): status, settings and per-partner webhook secrets."""
+
+    merchant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    platform = UnicodeAttribute(default="shopify")
+    shop_domain = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")  # active | uninstalled
+    timezone = UnicodeAttribute(default="UTC")
+    locale = UnicodeAttribute(default="en")
+    currency = UnicodeAttribute(default="USD")
+    api_key_hash = UnicodeAttribute(null=True)
+    webhook_secrets = JSONAttribute(default=dict)  # partner -> [current, previous]
+    settings = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class PointerItem(BaseItem):
+    """A lookup pointer to a merchant: by shop domain or by API key hash."""
+
+    merchant_id = UnicodeAttribute()
+
+
+class CustomerItem(BaseItem):
+    """A customer of one merchant: the single home of their personal data."""
+
+    merchant_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)  # E.164, or None when invalid/absent
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    province = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    sms_opt_out = BooleanAttribute(default=False)
+    order_ids = UnicodeSetAttribute(default=set)
+    spend = UnicodeAttribute(default="0")  # decimal string, shop currency
+    complaints = NumberAttribute(default=0)
+    returns = NumberAttribute(default=0)
+    tier = UnicodeAttribute(default="standard")
+    last_agent = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class OrderItem(BaseItem):
+    """An order: lines, totals and the partner time of its newest update."""
+
+    merchant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    order_number = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    total = UnicodeAttribute()  # decimal string
+    currency = UnicodeAttribute()
+    line_items = JSONAttribute(default=list)
+    status = UnicodeAttribute(default="open")  # open | cancelled
+    financial_status = UnicodeAttribute(default="")
+    fulfillment_status = UnicodeAttribute(default="")
+    placed_at = UTCDateTimeAttribute()
+    source_updated_at = UTCDateTimeAttribute()
+    delivered_at = UTCDateTimeAttribute(null=True)
+    tracking_numbers = UnicodeSetAttribute(default=set)
+    version = VersionAttribute()
+
+
+class ShipmentItem(BaseItem):
+    """A parcel found by tracking number; kept even before its order is known."""
+
+    merchant_id = UnicodeAttribute()
+    tracking_number = UnicodeAttribute()
+    carrier = UnicodeAttribute(default="")
+    order_id = UnicodeAttribute(null=True)
+    order_number = UnicodeAttribute(null=True)  # copied from the order for messages
+    customer_id = UnicodeAttribute(null=True)
+    is_return = BooleanAttribute(default=False)
+    status = UnicodeAttribute(null=True)
+    status_at = UTCDateTimeAttribute(null=True)
+    last_scan_at = UTCDateTimeAttribute(null=True)
+    estimated_delivery = UTCDateTimeAttribute(null=True)
+    courier_phone = UnicodeAttribute(null=True)
+    scans = JSONAttribute(default=list)
+    notified = UnicodeSetAttribute(default=set)  # message kinds already queued
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class CaseItem(BaseItem):
+    """An after-sales case; its timeline entries share its partition key."""
+
+    merchant_id = UnicodeAttribute()
+    case_id = UnicodeAttribute()
+    case_type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    priority = UnicodeAttribute(default="normal")
+    category = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(default="")
+    assignee = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(default=set)
+    opened_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    details = JSONAttribute(default=dict)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+    by_merchant = ByMerchantIndex()
+
+
+class TimelineItem(BaseItem):
+    """One timeline entry, in its case's or order's partition, indexed per customer."""
+
+    merchant_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+    kind = UnicodeAttribute()  # e.g. order_placed, shipment_update, sms_sent, case_opened
+    source = UnicodeAttribute()  # e.g. shopify, easypost, system, agent:<id>
+    summary = UnicodeAttribute()
+    data = JSONAttribute(default=dict)
+    case_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_customer = CustomerTimelineIndex()
+
+
+class OutboxItem(BaseItem):
+    """A notification to send, written with its cause; the sender moves it to a final state."""
+
+    merchant_id = UnicodeAttribute()
+    outbox_id = UnicodeAttribute()
+    channel = UnicodeAttribute(default="sms")  # sms | email
+    kind = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    case_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    timeline_pk = UnicodeAttribute(null=True)  # where to record the send on a timeline
+    context = JSONAttribute(default=dict)
+    status = UnicodeAttribute(default="pending")  # pending|sending|sent|delivered|skipped|failed
+    attempts = NumberAttribute(default=0)
+    next_attempt_at = UTCDateTimeAttribute()
+    lease_until = UTCDateTimeAttribute(null=True)
+    provider = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+    to_masked = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    encoding = UnicodeAttribute(null=True)
+    segments = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+    by_merchant = ByMerchantIndex()
+    due = DueIndex()
+
+
+class ReceiptItem(BaseItem):
+    """Idempotency receipt of one processed delivery; expires by TTL."""
+
+    received_at = UTCDateTimeAttribute()
+    expires = TTLAttribute()
+
+
+class StatsItem(BaseItem):
+    """Per-merchant, per-ISO-week counters, incremented at event time (attributes `c#<name>`)."""
+
+
+ALL_MODELS: tuple[type[BaseItem], ...] = (
+    MerchantItem,
+    PointerItem,
+    CustomerItem,
+    OrderItem,
+    ShipmentItem,
+    CaseItem,
+    TimelineItem,
+    OutboxItem,
+    ReceiptItem,
+    StatsItem,
+)
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at the configured table, region and endpoint (composition root only)."""
+    BaseItem.Meta.table_name = settings.table_name
+    BaseItem.Meta.region = settings.region
+    BaseItem.Meta.host = settings.dynamodb_endpoint
+    for model in (BaseItem, *ALL_MODELS):
+        model._connection = None

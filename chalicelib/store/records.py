@@ -1,0 +1,186 @@
+"""Constructors of new items with their keys and index attributes filled in.
+
+Handlers create items only through these, so key spelling stays in the store. Ids that must
+be stable under re-delivery (outbox, timeline, per-shipment cases) are derived from their
+cause with `keys.short_hash`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.store import keys
+from chalicelib.store.models import (
+    CaseItem,
+    CustomerItem,
+    MerchantItem,
+    OrderItem,
+    OutboxItem,
+    PointerItem,
+    ShipmentItem,
+    TimelineItem,
+)
+
+__all__ = [
+    "new_merchant",
+    "api_key_pointer",
+    "new_customer",
+    "new_order",
+    "new_shipment",
+    "new_case",
+    "new_timeline_entry",
+    "new_outbox",
+    "set_outbox_due",
+    "clear_outbox_due",
+]
+
+
+def new_merchant(merchant_id: str, name: str, now: datetime, **fields: Any) -> MerchantItem:
+    return MerchantItem(
+        pk=keys.merchant(merchant_id),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        name=name,
+        created_at=now,
+        **fields,
+    )
+
+
+def api_key_pointer(key_hash: str, merchant_id: str) -> PointerItem:
+    return PointerItem(pk=keys.api_key(key_hash), sk=keys.META, merchant_id=merchant_id)
+
+
+def new_customer(merchant_id: str, customer_id: str, now: datetime) -> CustomerItem:
+    return CustomerItem(
+        pk=keys.customer(merchant_id, customer_id),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        customer_id=customer_id,
+        updated_at=now,
+    )
+
+
+def new_order(merchant_id: str, order_id: str, **fields: Any) -> OrderItem:
+    return OrderItem(
+        pk=keys.order(merchant_id, order_id),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        order_id=order_id,
+        **fields,
+    )
+
+
+def new_shipment(merchant_id: str, tracking_number: str, now: datetime) -> ShipmentItem:
+    return ShipmentItem(
+        pk=keys.shipment(merchant_id, tracking_number),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        tracking_number=keys.normalize_tracking(tracking_number),
+        updated_at=now,
+    )
+
+
+def new_case(
+    merchant_id: str, case_id: str, case_type: str, status: str, now: datetime, **fields: Any
+) -> CaseItem:
+    return CaseItem(
+        pk=keys.case(merchant_id, case_id),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        case_id=case_id,
+        case_type=case_type,
+        status=status,
+        opened_at=now,
+        updated_at=now,
+        gsi1pk=keys.cases_of(merchant_id),
+        gsi1sk=f"{keys.iso(now)}#{case_id}",
+        **fields,
+    )
+
+
+def new_timeline_entry(
+    merchant_id: str,
+    owner_pk: str,
+    *,
+    cause: str,
+    at: datetime,
+    now: datetime,
+    kind: str,
+    source: str,
+    summary: str,
+    customer_id: str | None = None,
+    case_id: str | None = None,
+    order_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> TimelineItem:
+    """An entry in the partition `owner_pk` (a case or order), indexed under its customer."""
+    entry_id = keys.short_hash(owner_pk, cause, kind)
+    entry = TimelineItem(
+        pk=owner_pk,
+        sk=keys.timeline_sk(at, entry_id),
+        merchant_id=merchant_id,
+        entry_id=entry_id,
+        at=at,
+        recorded_at=now,
+        kind=kind,
+        source=source,
+        summary=summary,
+        data=data or {},
+        case_id=case_id,
+        order_id=order_id,
+    )
+    if customer_id:
+        entry.gsi2pk = keys.customer_timeline(merchant_id, customer_id)
+        entry.gsi2sk = keys.timeline_sk(at, entry_id)
+    return entry
+
+
+def new_outbox(
+    merchant_id: str,
+    *,
+    cause: str,
+    kind: str,
+    now: datetime,
+    customer_id: str | None,
+    context: dict[str, Any],
+    channel: str = "sms",
+    case_id: str | None = None,
+    order_id: str | None = None,
+    timeline_pk: str | None = None,
+) -> OutboxItem:
+    """A notification due now, with an id derived from its cause so it exists at most once."""
+    outbox_id = keys.short_hash(cause, kind, channel, length=24)
+    pk = keys.outbox(merchant_id, outbox_id)
+    item = OutboxItem(
+        pk=pk,
+        sk=keys.META,
+        merchant_id=merchant_id,
+        outbox_id=outbox_id,
+        channel=channel,
+        kind=kind,
+        customer_id=customer_id,
+        case_id=case_id,
+        order_id=order_id,
+        timeline_pk=timeline_pk,
+        context=context,
+        created_at=now,
+        next_attempt_at=now,
+        gsi1pk=keys.outbox_of(merchant_id),
+        gsi1sk=f"{keys.iso(now)}#{outbox_id}",
+    )
+    set_outbox_due(item, now)
+    return item
+
+
+def set_outbox_due(item: OutboxItem, due_at: datetime) -> None:
+    """Put the item on the sparse due index at `due_at`."""
+    item.next_attempt_at = due_at
+    item.due_pk = keys.due_partition("OUTBOX", item.pk)
+    item.due_sk = keys.due_sort(due_at, item.pk)
+
+
+def clear_outbox_due(item: OutboxItem) -> None:
+    """Take the item off the due index (final state)."""
+    item.due_pk = None
+    item.due_sk = None

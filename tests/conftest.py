@@ -28,7 +28,9 @@ def stack() -> Iterator[object]:
     saved = dict(os.environ)
     os.environ.update(local.env())
     os.environ["AFTERCARE_SHOPIFY_API_SECRETS"] = FAKE_SHOPIFY_SECRET
-    os.environ["AFTERCARE_LOG_LEVEL"] = "WARNING"
+    # The dev stage's variables (.chalice/config.json), so the app and the tests share one Deps.
+    os.environ["AFTERCARE_STAGE"] = "dev"
+    os.environ["AFTERCARE_LOG_LEVEL"] = "INFO"
     try:
         yield local
     finally:

@@ -1,8 +1,7 @@
 """Shopify order-shaped payloads: orders, customers, line items, fulfillments and refunds.
 
-Pure readers over a verified, decoded webhook object; each raises `MalformedPayload` when a
-field it needs is missing or mistyped. Ids are numeric REST ids as strings ("450789469");
-GraphQL gids ("gid://shopify/Order/450789469") reduce to the same form.
+Pure readers over a decoded webhook object; each raises `MalformedPayload` when a field it
+needs is missing or mistyped. Ids are REST ids as strings ("450789469"); gids reduce to them.
 """
 
 from __future__ import annotations
@@ -10,12 +9,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal, DecimalException
+from decimal import DecimalException
 from typing import Any
 
 from chalicelib import events as ev
 from chalicelib.connectors.base import (
-    get_int,
     get_list,
     get_opt_str,
     get_str,
@@ -32,6 +30,7 @@ __all__ = [
     "plain_id",
     "object_id",
     "first_time",
+    "count",
     "order_event",
     "order_cancelled",
     "order_shipments",
@@ -64,9 +63,7 @@ _DEAD_FULFILLMENT = frozenset({"cancelled", "error", "failure"})
 
 def opt_obj(data: Data, key: str) -> dict[str, Any]:
     """`data[key]` as an object; {} when absent or null."""
-    value = data.get(key)
-    if value is None:
-        return {}
+    value = {} if data.get(key) is None else data[key]
     if not isinstance(value, dict):
         raise MalformedPayload(f"'{key}' must be an object")
     return value
@@ -82,14 +79,8 @@ def objects(data: Data, key: str) -> list[dict[str, Any]]:
 
 def plain_id(value: Any, field_name: str) -> str:
     """A Shopify id in its REST form: 450789469, "450789469" and a gid all give "450789469"."""
-    if isinstance(value, bool) or value is None:
-        raise MalformedPayload(f"'{field_name}' is required")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite() or value != value.to_integral_value():
-            raise MalformedPayload(f"'{field_name}' must be an integer id")
-        return str(int(value))
     if not isinstance(value, str) or not value.strip():
         raise MalformedPayload(f"'{field_name}' must be an id")
     text = value.strip()
@@ -112,20 +103,30 @@ def first_time(data: Data, keys: Iterable[str], fallback: datetime) -> datetime:
     """The first of `keys` that holds a time, as UTC; `fallback` when none is set."""
     for key in keys:
         if data.get(key) not in (None, ""):
-            return parse_time(data[key], key)
+            try:
+                return parse_time(data[key], key)
+            except OverflowError as exc:  # base.parse_time: e.g. year 1 at +14:00
+                raise MalformedPayload(f"'{key}' is out of range") from exc
     return fallback
+
+
+def count(data: Data, key: str) -> int:
+    """A whole number 0..999999999 (bounded: base.get_int would expand "1e999999")."""
+    value = data.get(key)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) < 10 else -1
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**9:
+        raise MalformedPayload(f"'{key}' must be a whole number below 10**9")
+    return value
 
 
 def _sum(amounts: Iterable[Money], what: str) -> Money | None:
     total: Money | None = None
     try:
         for money in amounts:
-            if total is None:
-                total = money
-            elif money.currency != total.currency:
+            if total is not None and money.currency != total.currency:
                 raise MalformedPayload(f"{what} mixes currencies")
-            else:
-                total = Money(total.amount + money.amount, total.currency)
+            total = money if total is None else Money(total.amount + money.amount, money.currency)
     except DecimalException as exc:
         raise MalformedPayload(f"{what} is out of range") from exc
     return total
@@ -170,7 +171,7 @@ def _line_item(item: Data, currency: str) -> ev.LineItem:
         line_id=object_id(item, "line_items[].id"),
         sku=get_opt_str(item, "sku"),
         title=get_opt_str(item, "title") or get_opt_str(item, "name") or "",
-        quantity=get_int(item, "quantity"),
+        quantity=count(item, "quantity"),
         unit_price=parse_money(item.get("price"), currency, "line_items[].price"),
         product_id=None if product_id is None else plain_id(product_id, "product_id"),
     )
@@ -255,8 +256,7 @@ def order_shipments(order: Data, fallback: datetime) -> list[Event]:
 
 def _set_currency(data: Data, key: str) -> str | None:
     """The shop-money currency of a `*_set` money bag, when present."""
-    shop_money = opt_obj(opt_obj(data, key), "shop_money")
-    return get_opt_str(shop_money, "currency_code")
+    return get_opt_str(opt_obj(opt_obj(data, key), "shop_money"), "currency_code")
 
 
 def refund_amount(refund: Data, default_currency: str | None) -> Money | None:

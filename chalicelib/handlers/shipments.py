@@ -213,9 +213,27 @@ def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store
     uow.count(mid, event.occurred_at, "tracking_updates")
     if advanced and event.status is TrackingStatus.DELIVERED:
         uow.count(mid, event.occurred_at, "delivered")
+        if shipment.order_number and not shipment.is_return:  # order_number: the order exists
+            # The return window starts here. Not read, so not version-checked; the bump makes a
+            # concurrent read-modify-write of the order re-read instead of dropping delivered_at.
+            order_key = OrderItem(keys.order(mid, shipment.order_id or ""), keys.META)
+            delivered = [OrderItem.delivered_at.set(event.occurred_at), OrderItem.version.add(1)]
+            uow.update("order", order_key, delivered, OrderItem.pk.exists(), check_version=False)
     uow.commit()
     detail = "status advanced" if advanced else "scan recorded; status unchanged"
     return Outcome("applied", detail, case_ids=case_ids, outbox_ids=tuple(outbox_ids))
+
+
+def _exception_category(event: ShipmentUpdated) -> str:
+    """What went wrong, as the digest groups it: damage and loss first, from the carrier's words."""
+    text = event.message.lower()
+    if "damage" in text:
+        return "damaged"
+    if "lost" in text or "missing" in text:
+        return "missing_item"
+    if event.status in (TrackingStatus.DELIVERY_FAILED, TrackingStatus.RETURNED_TO_SENDER):
+        return "late"
+    return "other"
 
 
 def _open_exception_case(
@@ -232,7 +250,7 @@ def _open_exception_case(
         "open",
         delivery.received_at,
         priority="high",
-        category="damaged" if "damage" in event.message.lower() else "late",
+        category=_exception_category(event),
         customer_id=shipment.customer_id,
         order_id=shipment.order_id,
         subject=f"{event.status.value.replace('_', ' ').capitalize()}: "

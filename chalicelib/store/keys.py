@@ -21,6 +21,12 @@ __all__ = [
     "case",
     "outbox",
     "receipt",
+    "return_code",
+    "phone",
+    "phone_owner",
+    "parse_phone_owner",
+    "provider_message",
+    "rate_window",
     "weekly_stats",
     "cases_of",
     "outbox_of",
@@ -94,6 +100,37 @@ def outbox(merchant_id: str, outbox_id: str) -> str:
 
 def receipt(merchant_id: str, source: str, dedupe_key: str) -> str:
     return f"RECEIPT#{merchant_id}#{source}#{dedupe_key}"
+
+
+def return_code(merchant_id: str, code: str) -> str:
+    """Pointer that makes a return code unique per merchant and finds its case."""
+    return f"RETURNCODE#{merchant_id}#{code}"
+
+
+def phone(e164: str) -> str:
+    """Pointer from a phone number to the customers (of any merchant) who have it."""
+    return f"PHONE#{e164}"
+
+
+def phone_owner(merchant_id: str, customer_id: str) -> str:
+    """One entry of a phone pointer's `owners` set."""
+    return f"{merchant_id}#{customer_id}"
+
+
+def parse_phone_owner(owner: str) -> tuple[str, str]:
+    """(merchant_id, customer_id) of a `phone_owner` entry."""
+    merchant_id, _, customer_id = owner.partition("#")
+    return merchant_id, customer_id
+
+
+def provider_message(provider: str, message_id: str) -> str:
+    """Pointer from an SMS provider's message id to the outbox item it sent."""
+    return f"SMSID#{provider}#{message_id}"
+
+
+def rate_window(merchant_id: str, scope: str, window: str) -> str:
+    """Counter of one merchant's sends of `scope` (e.g. "sms") in one time window."""
+    return f"RATE#{merchant_id}#{scope}#{window}"
 
 
 def weekly_stats(merchant_id: str, week: str) -> str:

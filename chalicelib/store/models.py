@@ -20,6 +20,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb import constants
+from pynamodb.connection import Connection
+from pynamodb.connection.base import MetaTable
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -37,6 +40,10 @@ __all__ = [
     "TimelineItem",
     "OutboxItem",
     "ReceiptItem",
+    "ReturnCodeItem",
+    "PhonePointerItem",
+    "MessagePointerItem",
+    "RateWindowItem",
     "StatsItem",
     "ALL_MODELS",
     "bind",
@@ -133,6 +140,9 @@ class CustomerItem(BaseItem):
     returns = NumberAttribute(default=0)
     tier = UnicodeAttribute(default="standard")
     last_agent = UnicodeAttribute(null=True)
+    # newest cases first, capped: {case_id, type, order_id, skus, at, outcome} (no personal
+    # data); feeds repeat detection and the 90-day return count without a query
+    recent_cases = JSONAttribute(default=list)
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 
@@ -154,6 +164,7 @@ class OrderItem(BaseItem):
     source_updated_at = UTCDateTimeAttribute()
     delivered_at = UTCDateTimeAttribute(null=True)
     tracking_numbers = UnicodeSetAttribute(default=set)
+    returned = JSONAttribute(default=dict)  # line id -> quantity approved for return
     version = VersionAttribute()
 
 
@@ -263,6 +274,43 @@ class ReceiptItem(BaseItem):
     expires = TTLAttribute()
 
 
+class ReturnCodeItem(BaseItem):
+    """A return code's pointer to its case; inserting it is what makes the code unique."""
+
+    merchant_id = UnicodeAttribute()
+    case_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class PhonePointerItem(BaseItem):
+    """Who has this phone number (`merchant#customer` entries) and who texted it last.
+
+    Inbound SMS find their customer here; the merchant with the most recent outbound SMS to
+    the number wins when several merchants share it. Holds personal data (the number is the
+    key): a customer redaction removes its owner entry.
+    """
+
+    owners = UnicodeSetAttribute(default=set)
+    last_merchant_id = UnicodeAttribute(null=True)
+    last_customer_id = UnicodeAttribute(null=True)
+    last_sent_at = UTCDateTimeAttribute(null=True)
+
+
+class MessagePointerItem(BaseItem):
+    """An SMS provider's message id -> the outbox item it sent (for delivery receipts)."""
+
+    merchant_id = UnicodeAttribute()
+    outbox_id = UnicodeAttribute()
+    expires = TTLAttribute(null=True)
+
+
+class RateWindowItem(BaseItem):
+    """How many sends of one kind a merchant made in one window; expires by TTL."""
+
+    used = NumberAttribute(default=0)
+    expires = TTLAttribute(null=True)
+
+
 class StatsItem(BaseItem):
     """Per-merchant, per-ISO-week counters, incremented at event time (attributes `c#<name>`)."""
 
@@ -277,14 +325,64 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     TimelineItem,
     OutboxItem,
     ReceiptItem,
+    ReturnCodeItem,
+    PhonePointerItem,
+    MessagePointerItem,
+    RateWindowItem,
     StatsItem,
 )
 
 
+def _table_meta(table_name: str) -> MetaTable:
+    """The table's keys and all three indexes, from every model's schema."""
+    attributes: dict[str, dict[str, str]] = {}
+    indexes: dict[str, dict[str, Any]] = {}
+    key_schema: list[dict[str, str]] = []
+    for model in ALL_MODELS:
+        schema = model._get_schema()
+        key_schema = schema["key_schema"]
+        for definition in schema["attribute_definitions"]:
+            attributes[definition["AttributeName"]] = definition
+        for index in schema["global_secondary_indexes"]:
+            indexes[index["index_name"]] = {
+                constants.INDEX_NAME: index["index_name"],
+                constants.KEY_SCHEMA: index["key_schema"],
+            }
+    return MetaTable(
+        {
+            constants.TABLE_NAME: table_name,
+            constants.KEY_SCHEMA: key_schema,
+            constants.ATTR_DEFINITIONS: list(attributes.values()),
+            constants.GLOBAL_SECONDARY_INDEXES: list(indexes.values()),
+            constants.LOCAL_SECONDARY_INDEXES: [],
+        }
+    )
+
+
+_shared: dict[tuple[str, str, str | None], Connection] = {}
+
+
 def bind(settings: Settings) -> None:
-    """Point every model at the configured table, region and endpoint (composition root only)."""
+    """Point every model at the configured table through ONE shared connection.
+
+    PynamoDB gives each model class its own botocore session and client; one shared client
+    saves their creation at cold start and shares the HTTP connection pool. No I/O here: the
+    client is created on first use.
+    """
     BaseItem.Meta.table_name = settings.table_name
     BaseItem.Meta.region = settings.region
     BaseItem.Meta.host = settings.dynamodb_endpoint
+    target = (settings.table_name, settings.region, settings.dynamodb_endpoint)
+    shared = _shared.get(target)
+    if shared is None:
+        shared = _shared[target] = Connection(
+            region=settings.region,
+            host=settings.dynamodb_endpoint,
+            connect_timeout_seconds=3,
+            read_timeout_seconds=5,
+            max_retry_attempts=3,
+        )
+        shared.add_meta_table(_table_meta(settings.table_name))
     for model in (BaseItem, *ALL_MODELS):
         model._connection = None
+        model._get_connection().connection = shared

@@ -8,19 +8,25 @@ cause with `keys.short_hash`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.store import keys
 from chalicelib.store.models import (
     CaseItem,
     CustomerItem,
     MerchantItem,
+    MessagePointerItem,
     OrderItem,
     OutboxItem,
+    PhonePointerItem,
     PointerItem,
+    ReturnCodeItem,
     ShipmentItem,
     TimelineItem,
 )
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
 
 __all__ = [
     "new_merchant",
@@ -31,6 +37,10 @@ __all__ = [
     "new_case",
     "new_timeline_entry",
     "new_outbox",
+    "new_return_code",
+    "message_pointer",
+    "phone_owner_update",
+    "phone_sent_update",
     "set_outbox_due",
     "clear_outbox_due",
 ]
@@ -171,6 +181,51 @@ def new_outbox(
     )
     set_outbox_due(item, now)
     return item
+
+
+def new_return_code(merchant_id: str, code: str, case_id: str, now: datetime) -> ReturnCodeItem:
+    """The pointer that reserves `code` for one case (insert it: a taken code fails)."""
+    return ReturnCodeItem(
+        pk=keys.return_code(merchant_id, code),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        case_id=case_id,
+        created_at=now,
+    )
+
+
+def message_pointer(
+    provider: str, message_id: str, merchant_id: str, outbox_id: str, expires: datetime
+) -> MessagePointerItem:
+    """The pointer a delivery receipt follows from the provider's message id to its item."""
+    return MessagePointerItem(
+        pk=keys.provider_message(provider, message_id),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        outbox_id=outbox_id,
+        expires=expires,
+    )
+
+
+def phone_owner_update(
+    e164: str, merchant_id: str, customer_id: str
+) -> tuple[PhonePointerItem, list[Action]]:
+    """Item and actions for `UnitOfWork.update`: add the customer to the number's pointer."""
+    item = PhonePointerItem(pk=keys.phone(e164), sk=keys.META)
+    return item, [PhonePointerItem.owners.add({keys.phone_owner(merchant_id, customer_id)})]
+
+
+def phone_sent_update(
+    e164: str, merchant_id: str, customer_id: str, at: datetime
+) -> tuple[PhonePointerItem, list[Action]]:
+    """Item and actions for `UnitOfWork.update`: this merchant texted the number last."""
+    item, actions = phone_owner_update(e164, merchant_id, customer_id)
+    return item, [
+        *actions,
+        PhonePointerItem.last_merchant_id.set(merchant_id),
+        PhonePointerItem.last_customer_id.set(customer_id),
+        PhonePointerItem.last_sent_at.set(at),
+    ]
 
 
 def set_outbox_due(item: OutboxItem, due_at: datetime) -> None:

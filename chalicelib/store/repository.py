@@ -169,6 +169,44 @@ class Store:
             )
         )
 
+    def customer_timeline_page(
+        self, merchant_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> Page:
+        """One customer's timeline across cases and orders, newest first, paged (gsi2)."""
+        partition = keys.customer_timeline(merchant_id, customer_id)
+        results = TimelineItem.by_customer.query(
+            partition,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=_decode_cursor(cursor, "gsi2pk", partition),
+        )
+        return _page(results, limit)
+
+    def take_rate_slot(
+        self, merchant_id: str, scope: str, window: str, limit: int, expires: datetime
+    ) -> bool:
+        """Count one send in `window` if fewer than `limit` were counted; False when full.
+
+        One conditional UpdateItem on the window's counter (created on first use, gone by TTL
+        after `expires`), so concurrent senders never exceed the limit together.
+        """
+        from pynamodb.exceptions import UpdateError
+
+        from chalicelib.store.models import RateWindowItem
+
+        counter = RateWindowItem(pk=keys.rate_window(merchant_id, scope, window), sk=keys.META)
+        has_room = RateWindowItem.used.does_not_exist() | (RateWindowItem.used < limit)
+        try:
+            counter.update(
+                [RateWindowItem.used.add(1), RateWindowItem.expires.set(expires)],
+                condition=has_room,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def due_outbox(self, now: datetime, limit: int) -> list[OutboxItem]:
         """Outbox items whose next attempt is due, read from the sparse due index only."""
         refs: dict[str, ItemRef] = {}

@@ -82,10 +82,23 @@ class UnitOfWork:
         item: BaseItem,
         actions: list[Action],
         condition: Condition | None = None,
+        *,
+        check_version: bool = True,
     ) -> None:
-        """Apply update `actions` to `item`'s key, under `condition` and its version."""
-        kwargs = item.get_update_kwargs_from_instance(actions=actions, condition=condition)
-        self._ops.append(_Op(label, "update", kwargs, item))
+        """Apply update `actions` to `item`'s key, under `condition` and its version.
+
+        With `check_version=False` the item's version is neither checked nor set: for an
+        update of an item that was not read (put any version bump in `actions` yourself).
+        """
+        if check_version:
+            kwargs = item.get_update_kwargs_from_instance(actions=actions, condition=condition)
+            self._ops.append(_Op(label, "update", kwargs, item))
+            return
+        table = type(item)._get_connection()
+        kwargs = table.get_operation_kwargs(
+            item.pk, range_key=item.sk, actions=actions, condition=condition
+        )
+        self._ops.append(_Op(label, "update", kwargs))
 
     def require(
         self, label: str, model: type[BaseItem], pk: str, sk: str, condition: Condition

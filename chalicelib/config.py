@@ -32,6 +32,18 @@ class ENV:
     MAX_BODY_BYTES = "AFTERCARE_MAX_BODY_BYTES"
     RECEIPT_TTL_DAYS = "AFTERCARE_RECEIPT_TTL_DAYS"
     PUBLIC_URL = "AFTERCARE_PUBLIC_URL"
+    # Messaging (issue 6). Twilio auth tokens: comma-separated, current first; an entry
+    # "ssm:<parameter name>" is read from SSM Parameter Store (decrypted) on first use.
+    TWILIO_ACCOUNT_SID = "AFTERCARE_TWILIO_ACCOUNT_SID"
+    TWILIO_AUTH_TOKENS = "AFTERCARE_TWILIO_AUTH_TOKENS"
+    TWILIO_FROM = "AFTERCARE_TWILIO_FROM"  # E.164 sender number or a Messaging Service SID (MG...)
+    TWILIO_API_BASE = "AFTERCARE_TWILIO_API_BASE"  # a local stub in tests
+    SMS_VOICE_ENDPOINT = "AFTERCARE_SMS_VOICE_ENDPOINT"  # pinpoint-sms-voice-v2; a stub locally
+    SMS_ORIGINATION_IDENTITY = "AFTERCARE_SMS_ORIGINATION_IDENTITY"
+    SMS_CONFIGURATION_SET = "AFTERCARE_SMS_CONFIGURATION_SET"
+    SMS_RATE_PER_MINUTE = "AFTERCARE_SMS_RATE_PER_MINUTE"  # per merchant; merchants may lower it
+    EMAIL_FROM = "AFTERCARE_EMAIL_FROM"  # platform sender when a merchant has no verified one
+    SES_CONFIGURATION_SET = "AFTERCARE_SES_CONFIGURATION_SET"
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,16 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     receipt_ttl_days: int = 14
     public_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str = ""
+    twilio_auth_tokens: tuple[str, ...] = ()
+    twilio_from: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+    sms_voice_endpoint: str | None = None
+    sms_origination_identity: str = ""
+    sms_configuration_set: str = ""
+    sms_rate_per_minute: int = 60
+    email_from: str = "Aftercare <notifications@aftercare.example>"
+    ses_configuration_set: str = ""
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -73,6 +95,18 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         "max_body_bytes": int(env.get(ENV.MAX_BODY_BYTES, defaults.max_body_bytes)),
         "receipt_ttl_days": int(env.get(ENV.RECEIPT_TTL_DAYS, defaults.receipt_ttl_days)),
         "public_url": env.get(ENV.PUBLIC_URL, defaults.public_url),
+        "twilio_account_sid": env.get(ENV.TWILIO_ACCOUNT_SID, defaults.twilio_account_sid),
+        "twilio_auth_tokens": _split(env.get(ENV.TWILIO_AUTH_TOKENS, "")),
+        "twilio_from": env.get(ENV.TWILIO_FROM, defaults.twilio_from),
+        "twilio_api_base": env.get(ENV.TWILIO_API_BASE) or defaults.twilio_api_base,
+        "sms_voice_endpoint": env.get(ENV.SMS_VOICE_ENDPOINT) or None,
+        "sms_origination_identity": env.get(
+            ENV.SMS_ORIGINATION_IDENTITY, defaults.sms_origination_identity
+        ),
+        "sms_configuration_set": env.get(ENV.SMS_CONFIGURATION_SET, defaults.sms_configuration_set),
+        "sms_rate_per_minute": int(env.get(ENV.SMS_RATE_PER_MINUTE, defaults.sms_rate_per_minute)),
+        "email_from": env.get(ENV.EMAIL_FROM) or defaults.email_from,
+        "ses_configuration_set": env.get(ENV.SES_CONFIGURATION_SET, defaults.ses_configuration_set),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

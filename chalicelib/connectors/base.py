@@ -214,7 +214,10 @@ def parse_time(value: Any, field_name: str = "time") -> datetime:
         raise MalformedPayload(f"'{field_name}' is not an ISO-8601 time: {value!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+14:00
+        raise MalformedPayload(f"'{field_name}' is out of range") from exc
 
 
 def parse_money(amount: Any, currency: Any, field_name: str = "amount") -> Money:

@@ -122,19 +122,18 @@ def verify_install_query(
     """Check the hex `hmac` of an install or OAuth-callback query, its `timestamp` and `shop`.
 
     The timestamp may be at most `max_age_seconds` away from `now` either way (Shopify's
-    own library allows 90 s). Raises `BadSignature` for a missing/malformed/mismatched hmac,
-    a stale or missing timestamp, or a shop that is not a *.myshopify.com domain.
+    own library uses a 90 s tolerance). Raises `BadSignature` for a missing, malformed or
+    mismatched hmac, a stale or missing timestamp, or a shop outside *.myshopify.com.
     """
     _valid_shop(query.get("shop"), "shop")
-    given = query.get("hmac") or ""
+    given = str(query.get("hmac") or "")
     if not re.fullmatch(r"[0-9a-fA-F]{64}", given):
         raise BadSignature("hmac query parameter is missing or not hex SHA-256")
-    try:
-        timestamp = int(query.get("timestamp", ""))
-    except ValueError as exc:
-        raise BadSignature("timestamp query parameter is missing or not an integer") from exc
+    timestamp = str(query.get("timestamp") or "")
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp):
+        raise BadSignature("timestamp query parameter is missing or not Unix seconds")
     current = (now or datetime.now(UTC)).timestamp()
-    if abs(current - timestamp) > max_age_seconds:
+    if abs(current - int(timestamp)) > max_age_seconds:
         raise BadSignature("timestamp query parameter is stale")
     keys = _secret_list(secrets)
     if not keys:

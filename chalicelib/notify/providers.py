@@ -14,12 +14,20 @@ from chalicelib.errors import ProviderError
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
-__all__ = ["SmsProvider", "SnsSms", "build_provider"]
+__all__ = ["SmsProvider", "SnsSms", "RecipientOptedOut", "build_provider", "PROVIDERS"]
 
 # SNS error codes after which the same request can never succeed.
 _PERMANENT_SNS_ERRORS = frozenset(
     {"InvalidParameter", "InvalidParameterValue", "OptedOut", "AuthorizationError"}
 )
+
+
+class RecipientOptedOut(ProviderError):
+    """The provider refuses because the recipient opted out with it (e.g. Twilio 21610):
+    never retried, and the sender records the customer as opted out."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail, retryable=False)
 
 
 class SmsProvider(Protocol):
@@ -56,6 +64,8 @@ class SnsSms:
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
+            if code == "OptedOut":
+                raise RecipientOptedOut("SNS OptedOut: the number opted out of SMS") from exc
             raise ProviderError(
                 f"SNS {code}: {exc.response.get('Error', {}).get('Message', '')}",
                 retryable=code not in _PERMANENT_SNS_ERRORS,
@@ -77,8 +87,20 @@ def _aws_client(service: str, settings: Settings) -> Any:
     )
 
 
+# Provider name (a merchant's `settings["sms_provider"]`) -> module with `build(settings)`.
+PROVIDERS = {
+    "sns": None,
+    "twilio": "chalicelib.notify.twilio",
+    "pinpoint": "chalicelib.notify.pinpoint",  # AWS End User Messaging SMS
+}
+
+
 def build_provider(name: str, settings: Settings) -> SmsProvider:
-    """The provider called `name`; raises `ValueError` for an unknown name."""
+    """The provider called `name`; raises `ValueError` for an unknown or unconfigured one."""
     if name == "sns":
         return SnsSms(_aws_client("sns", settings))
+    if name in PROVIDERS:
+        import importlib
+
+        return importlib.import_module(str(PROVIDERS[name])).build(settings)
     raise ValueError(f"unknown SMS provider '{name}'")

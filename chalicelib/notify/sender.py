@@ -2,11 +2,18 @@
 
 Each item is claimed with a version-conditioned write (a concurrent sender loses the claim),
 then checked (merchant active, valid number, not opted out, inside the recipient's sending
-window: otherwise deferred, not dropped), rendered in the customer's language, sent, and
-recorded with its timeline entry and counters in one transaction. Retryable provider errors
-back off; after `MAX_ATTEMPTS` or a permanent error the item is parked as `failed`, visible
-through the API. The window between a successful send and its record is the only place a
-crash can cause a resend; the claim's lease bounds it.
+window, inside the merchant's rate limit: otherwise deferred, not dropped), rendered in the
+customer's language, sent through the merchant's provider, and recorded in one transaction
+with its timeline entry, counters, the provider-message-id pointer (delivery receipts follow
+it) and the phone pointer's "last texted by" (inbound replies follow it). Retryable provider
+errors back off; after `MAX_ATTEMPTS` or a permanent error the item is parked as `failed`,
+visible through the API. A provider saying the recipient opted out (Twilio 21610) also marks
+the customer opted out. The window between a successful send and its record is the only
+place a crash can cause a resend; the claim's lease bounds it.
+
+Exceptions to the checks: `opt_out_confirmed` goes to a customer who just opted out (it is
+the confirmation), and the replies to a customer's own keyword (`REPLY_KINDS`) ignore quiet
+hours: the customer wrote to us a moment ago.
 """
 
 from __future__ import annotations
@@ -19,20 +26,39 @@ from typing import TYPE_CHECKING
 from chalicelib.errors import MalformedPayload, ProviderError, StaleVersion
 from chalicelib.log import bind_context, get_logger
 from chalicelib.notify.phone import mask
+from chalicelib.notify.providers import RecipientOptedOut
 from chalicelib.notify.quiet_hours import SendingWindow, next_send_time, recipient_zone
+from chalicelib.notify.rate_limit import sms_limit, take_sms_slot
 from chalicelib.store import keys
-from chalicelib.store.models import CustomerItem, MerchantItem, OutboxItem
-from chalicelib.store.records import clear_outbox_due, new_timeline_entry, set_outbox_due
+from chalicelib.store.models import CustomerItem, MerchantItem, OutboxItem, TimelineItem
+from chalicelib.store.records import (
+    clear_outbox_due,
+    message_pointer,
+    new_timeline_entry,
+    phone_sent_update,
+    set_outbox_due,
+)
 from chalicelib.store.repository import ItemRef
 
 if TYPE_CHECKING:
     from chalicelib.deps import Deps
 
-__all__ = ["deliver_due", "deliver_one", "MAX_ATTEMPTS", "LEASE", "backoff"]
+__all__ = [
+    "deliver_due",
+    "deliver_one",
+    "MAX_ATTEMPTS",
+    "LEASE",
+    "backoff",
+    "OPT_OUT_EXEMPT_KINDS",
+    "REPLY_KINDS",
+]
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
+POINTER_TTL = timedelta(days=30)  # delivery receipts arrive within hours; 30 days is ample
+OPT_OUT_EXEMPT_KINDS = frozenset({"opt_out_confirmed"})
+REPLY_KINDS = frozenset({"opt_out_confirmed", "opt_in_confirmed", "help"})
 
 
 def backoff(attempts: int) -> timedelta:
@@ -47,10 +73,17 @@ class _Checked:
 
 
 def deliver_due(deps: Deps, now: datetime, limit: int = 50) -> dict[str, int]:
-    """Deliver every outbox item due at `now` (up to `limit`); returns counts by result."""
+    """Deliver every outbox item due at `now` (up to `limit`); returns counts by result.
+
+    One item's unexpected failure is logged and counted as "error"; the others still go.
+    """
     results: dict[str, int] = {}
     for item in deps.store.due_outbox(now, limit):
-        result = deliver_one(deps, item, now)
+        try:
+            result = deliver_one(deps, item, now)
+        except Exception:
+            log.exception("outbox item failed unexpectedly", extra={"outbox_id": item.outbox_id})
+            result = "error"
         results[result] = results.get(result, 0) + 1
     return results
 
@@ -71,7 +104,10 @@ def _claim(deps: Deps, item: OutboxItem, now: datetime) -> bool:
 
 
 def deliver_one(deps: Deps, item: OutboxItem, now: datetime) -> str:
-    """Claim, check and send one item; returns sent|deferred|skipped|retry|failed|busy."""
+    """Claim, check and send one item.
+
+    Returns sent|deferred|rate_limited|skipped|retry|failed|busy.
+    """
     with bind_context(merchant_id=item.merchant_id, outbox_id=item.outbox_id):
         if not _claim(deps, item, now):
             return "busy"
@@ -86,28 +122,36 @@ def deliver_one(deps: Deps, item: OutboxItem, now: datetime) -> str:
         return _deliver_checked(deps, item, _Checked(found["customer"], found["merchant"]), now)
 
 
+def _defer(deps: Deps, item: OutboxItem, until: datetime, error: str | None) -> None:
+    item.status, item.lease_until, item.last_error = "pending", None, error
+    set_outbox_due(item, until)
+    uow = deps.store.unit_of_work()
+    uow.save("outbox", item)
+    uow.commit()
+
+
 def _deliver_checked(deps: Deps, item: OutboxItem, checked: _Checked, now: datetime) -> str:
     merchant, customer = checked.merchant, checked.customer
     if merchant is None or merchant.status != "active":
         return _finish(deps, item, now, "skipped", "merchant is not active")
     if customer is None or not customer.phone:
         return _finish(deps, item, now, "skipped", "no valid phone number for this customer")
-    if customer.sms_opt_out:
+    if customer.sms_opt_out and item.kind not in OPT_OUT_EXEMPT_KINDS:
         return _finish(deps, item, now, "skipped", "customer opted out of SMS")
 
     settings = merchant.settings or {}
     zone = recipient_zone(customer.country, customer.province, customer.phone, merchant.timezone)
-    try:
-        window = SendingWindow.from_dict(settings.get("quiet_hours") or {})
-    except MalformedPayload as exc:
-        return _finish(deps, item, now, "failed", f"merchant quiet-hours setting: {exc.detail}")
-    send_at = next_send_time(now, zone, window)
-    if send_at > now:
-        item.status, item.lease_until, item.last_error = "pending", None, None
-        set_outbox_due(item, send_at)
-        _commit(deps, item)
-        log.info("deferred to the recipient's sending window", extra={"until": send_at.isoformat()})
-        return "deferred"
+    if item.kind not in REPLY_KINDS:
+        try:
+            window = SendingWindow.from_dict(settings.get("quiet_hours") or {})
+        except MalformedPayload as exc:
+            reason = f"merchant quiet-hours setting: {exc.detail}"
+            return _finish(deps, item, now, "failed", reason)
+        send_at = next_send_time(now, zone, window)
+        if send_at > now:
+            _defer(deps, item, send_at, None)
+            log.info("deferred to the recipient's window", extra={"until": send_at.isoformat()})
+            return "deferred"
 
     from chalicelib.notify.templates import render_sms
 
@@ -123,15 +167,26 @@ def _deliver_checked(deps: Deps, item: OutboxItem, checked: _Checked, now: datet
         )
     except MalformedPayload as exc:  # a merchant's template that cannot render: park, visibly
         return _finish(deps, item, now, "failed", exc.detail)
-    provider = deps.sms(settings.get("sms_provider", "sns"))
+    try:
+        provider = deps.sms(settings.get("sms_provider", "sns"))
+    except ValueError as exc:  # unknown or unconfigured provider: park, visibly
+        return _finish(deps, item, now, "failed", str(exc))
+    next_window = take_sms_slot(
+        deps.store, merchant.merchant_id, sms_limit(settings, deps.settings), now
+    )
+    if next_window is not None:
+        _defer(deps, item, next_window, None)
+        log.info("merchant SMS rate limit reached", extra={"until": next_window.isoformat()})
+        return "rate_limited"
+
     item.attempts = (item.attempts or 0) + 1
     try:
         message_id = provider.send(customer.phone, rendered.text, reference=item.outbox_id)
+    except RecipientOptedOut as exc:
+        return _finish(deps, item, now, "failed", exc.detail, opted_out=customer)
     except ProviderError as exc:
         if exc.retryable and item.attempts < MAX_ATTEMPTS:
-            item.status, item.lease_until, item.last_error = "pending", None, exc.detail
-            set_outbox_due(item, now + backoff(item.attempts))
-            _commit(deps, item)
+            _defer(deps, item, now + backoff(item.attempts), exc.detail)
             return "retry"
         return _finish(deps, item, now, "failed", exc.detail)
 
@@ -140,50 +195,85 @@ def _deliver_checked(deps: Deps, item: OutboxItem, checked: _Checked, now: datet
     item.encoding, item.segments = rendered.cost.encoding, rendered.cost.segments
     item.to_masked, item.sent_at = mask(customer.phone), now
     _write_local_log(deps, item)
-    return _finish(deps, item, now, "sent", None)
+    return _finish(deps, item, now, "sent", None, phone=customer.phone)
 
 
-def _finish(deps: Deps, item: OutboxItem, now: datetime, status: str, reason: str | None) -> str:
-    """Record a final state with its timeline entry and counters, in one transaction."""
+def _finish(
+    deps: Deps,
+    item: OutboxItem,
+    now: datetime,
+    status: str,
+    reason: str | None,
+    *,
+    phone: str | None = None,
+    opted_out: CustomerItem | None = None,
+) -> str:
+    """Record a final state with its timeline entry, counters and pointers, in one transaction.
+
+    `phone` (on "sent") updates the number's pointer; `opted_out` is a customer the provider
+    reported as opted out, recorded as such (re-read and retried once if changed meanwhile).
+    """
     item.status, item.lease_until, item.last_error = status, None, reason
     clear_outbox_due(item)
-    uow = deps.store.unit_of_work()
-    uow.save("outbox", item)
-    if item.timeline_pk:
-        summary = (
-            f"SMS sent ({item.kind}, {item.segments} segment(s), {item.encoding})"
-            if status == "sent"
-            else f"SMS {status} ({item.kind}): {reason}"
-        )
-        uow.insert(
-            "timeline",
-            new_timeline_entry(
-                item.merchant_id,
-                item.timeline_pk,
-                cause=item.outbox_id,
-                at=now,
-                now=now,
-                kind=f"sms_{status}",
-                source="aftercare",
-                summary=summary,
-                customer_id=item.customer_id,
-                case_id=item.case_id,
-                order_id=item.order_id,
-                data={"outbox_id": item.outbox_id, "text": item.text or ""},
-            ),
-        )
-    uow.count(item.merchant_id, now, f"sms_{status}")
-    if status == "sent":
-        uow.count(item.merchant_id, now, "sms_segments", item.segments or 0)
-    uow.commit()
+    customer = opted_out
+    for attempt in (1, 2):
+        uow = deps.store.unit_of_work()
+        uow.save("outbox", item)
+        if item.timeline_pk:
+            uow.insert("timeline", _timeline_entry(item, now, status, reason))
+        uow.count(item.merchant_id, now, f"sms_{status}")
+        if status == "sent":
+            uow.count(item.merchant_id, now, "sms_segments", item.segments or 0)
+            if item.provider and item.provider_message_id:
+                pointer = message_pointer(
+                    item.provider,
+                    item.provider_message_id,
+                    item.merchant_id,
+                    item.outbox_id,
+                    now + POINTER_TTL,
+                )
+                uow.save("message_pointer", pointer)
+            if phone and item.customer_id:
+                uow.update(
+                    "phone", *phone_sent_update(phone, item.merchant_id, item.customer_id, now)
+                )
+        if customer is not None and not customer.sms_opt_out:
+            customer.sms_opt_out, customer.updated_at = True, now
+            uow.save("customer", customer)
+            uow.count(item.merchant_id, now, "sms_opt_outs")
+        try:
+            uow.commit()
+            break
+        except StaleVersion:
+            if customer is None or attempt == 2:
+                raise
+            customer = deps.store.get(CustomerItem, customer.pk)
     log.info("outbox item finished", extra={"result": status, "reason": reason})
     return status
 
 
-def _commit(deps: Deps, item: OutboxItem) -> None:
-    uow = deps.store.unit_of_work()
-    uow.save("outbox", item)
-    uow.commit()
+def _timeline_entry(
+    item: OutboxItem, now: datetime, status: str, reason: str | None
+) -> TimelineItem:
+    summary = (
+        f"SMS sent ({item.kind}, {item.segments} segment(s), {item.encoding})"
+        if status == "sent"
+        else f"SMS {status} ({item.kind}): {reason}"
+    )
+    return new_timeline_entry(
+        item.merchant_id,
+        item.timeline_pk or "",
+        cause=item.outbox_id,
+        at=now,
+        now=now,
+        kind=f"sms_{status}",
+        source="aftercare",
+        summary=summary,
+        customer_id=item.customer_id,
+        case_id=item.case_id,
+        order_id=item.order_id,
+        data={"outbox_id": item.outbox_id, "message_kind": item.kind, "text": item.text or ""},
+    )
 
 
 def _write_local_log(deps: Deps, item: OutboxItem) -> None:
@@ -193,7 +283,10 @@ def _write_local_log(deps: Deps, item: OutboxItem) -> None:
         return
     record = {
         "at": keys.iso(item.sent_at) if item.sent_at else None,
+        "channel": "sms",
         "merchant_id": item.merchant_id,
+        "outbox_id": item.outbox_id,
+        "provider": item.provider,
         "to": item.to_masked,
         "kind": item.kind,
         "locale": item.locale,

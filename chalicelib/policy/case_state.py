@@ -119,10 +119,12 @@ _S = CaseStatus
 
 # Allowed moves per case type. Comments say why a less obvious edge exists.
 _RETURN: dict[CaseStatus, frozenset[CaseStatus]] = {
-    _S.NEW: frozenset({_S.APPROVED, _S.PENDING_REVIEW, _S.REJECTED,
-                       _S.AWAITING_CUSTOMER, _S.CANCELLED}),
-    _S.AWAITING_CUSTOMER: frozenset({_S.PENDING_REVIEW, _S.APPROVED, _S.REJECTED,
-                                     _S.CANCELLED, _S.CLOSED}),  # closed: no reply in time
+    _S.NEW: frozenset(
+        {_S.APPROVED, _S.PENDING_REVIEW, _S.REJECTED, _S.AWAITING_CUSTOMER, _S.CANCELLED}
+    ),
+    _S.AWAITING_CUSTOMER: frozenset(
+        {_S.PENDING_REVIEW, _S.APPROVED, _S.REJECTED, _S.CANCELLED, _S.CLOSED}
+    ),  # closed: no reply in time
     _S.PENDING_REVIEW: frozenset({_S.APPROVED, _S.REJECTED, _S.AWAITING_CUSTOMER, _S.CANCELLED}),
     # received without a carrier scan (drop-off at the counter); refund_pending: returnless
     # refund; cancelled: the customer never sent the parcel and the approval expired
@@ -138,10 +140,12 @@ _RETURN: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 _EXCHANGE: dict[CaseStatus, frozenset[CaseStatus]] = {
-    _S.NEW: frozenset({_S.APPROVED, _S.PENDING_REVIEW, _S.REJECTED,
-                       _S.AWAITING_CUSTOMER, _S.CANCELLED}),
-    _S.AWAITING_CUSTOMER: frozenset({_S.PENDING_REVIEW, _S.APPROVED, _S.REJECTED,
-                                     _S.CANCELLED, _S.CLOSED}),
+    _S.NEW: frozenset(
+        {_S.APPROVED, _S.PENDING_REVIEW, _S.REJECTED, _S.AWAITING_CUSTOMER, _S.CANCELLED}
+    ),
+    _S.AWAITING_CUSTOMER: frozenset(
+        {_S.PENDING_REVIEW, _S.APPROVED, _S.REJECTED, _S.CANCELLED, _S.CLOSED}
+    ),
     _S.PENDING_REVIEW: frozenset({_S.APPROVED, _S.REJECTED, _S.AWAITING_CUSTOMER, _S.CANCELLED}),
     _S.APPROVED: frozenset({_S.IN_TRANSIT_BACK, _S.RECEIVED, _S.CANCELLED}),
     _S.IN_TRANSIT_BACK: frozenset({_S.RECEIVED, _S.PENDING_REVIEW}),
@@ -172,8 +176,9 @@ _COMPLAINT: dict[CaseStatus, frozenset[CaseStatus]] = {
 
 _DISPUTE: dict[CaseStatus, frozenset[CaseStatus]] = {
     _S.NEW: frozenset({_S.OPEN, _S.PENDING_REVIEW, _S.AWAITING_CUSTOMER, _S.CANCELLED}),
-    _S.OPEN: frozenset({_S.PENDING_REVIEW, _S.AWAITING_CUSTOMER, _S.APPROVED, _S.REJECTED,
-                        _S.CANCELLED}),
+    _S.OPEN: frozenset(
+        {_S.PENDING_REVIEW, _S.AWAITING_CUSTOMER, _S.APPROVED, _S.REJECTED, _S.CANCELLED}
+    ),
     _S.AWAITING_CUSTOMER: frozenset({_S.OPEN, _S.PENDING_REVIEW, _S.CLOSED}),
     _S.PENDING_REVIEW: frozenset({_S.APPROVED, _S.REJECTED, _S.AWAITING_CUSTOMER}),
     _S.APPROVED: frozenset({_S.REFUND_PENDING, _S.RESOLVED}),  # resolved: non-monetary remedy
@@ -194,15 +199,17 @@ _INQUIRY: dict[CaseStatus, frozenset[CaseStatus]] = {
     _S.CANCELLED: frozenset(),
 }
 
-TRANSITIONS: Mapping[CaseType, Mapping[CaseStatus, frozenset[CaseStatus]]] = MappingProxyType({
-    CaseType.RETURN: MappingProxyType(_RETURN),
-    CaseType.EXCHANGE: MappingProxyType(_EXCHANGE),
-    CaseType.COMPLAINT: MappingProxyType(_COMPLAINT),
-    CaseType.DISPUTE: MappingProxyType(_DISPUTE),
-    # cancelled: the exception cleared itself (the parcel was delivered after all)
-    CaseType.SHIPPING_EXCEPTION: MappingProxyType(dict(_COMPLAINT)),
-    CaseType.INQUIRY: MappingProxyType(_INQUIRY),
-})
+TRANSITIONS: Mapping[CaseType, Mapping[CaseStatus, frozenset[CaseStatus]]] = MappingProxyType(
+    {
+        CaseType.RETURN: MappingProxyType(_RETURN),
+        CaseType.EXCHANGE: MappingProxyType(_EXCHANGE),
+        CaseType.COMPLAINT: MappingProxyType(_COMPLAINT),
+        CaseType.DISPUTE: MappingProxyType(_DISPUTE),
+        # cancelled: the exception cleared itself (the parcel was delivered after all)
+        CaseType.SHIPPING_EXCEPTION: MappingProxyType(dict(_COMPLAINT)),
+        CaseType.INQUIRY: MappingProxyType(_INQUIRY),
+    }
+)
 
 INITIAL_STATUS = CaseStatus.NEW
 TERMINAL_STATUSES: frozenset[CaseStatus] = frozenset({CaseStatus.CLOSED, CaseStatus.CANCELLED})

@@ -88,7 +88,7 @@ def is_valid(code: str) -> bool:
     """True only for a canonical code (`RT-XXX-XXX-XXX`) whose check character matches."""
     if not isinstance(code, str) or not _CANONICAL.fullmatch(code):
         return False
-    return _syndrome(code.replace("-", "")[len(PREFIX):]) == 0
+    return _syndrome(code.replace("-", "")[len(PREFIX) :]) == 0
 
 
 def normalize(user_input: str) -> str | None:
@@ -97,7 +97,7 @@ def normalize(user_input: str) -> str | None:
         return None
     text = _IGNORED.sub("", user_input).upper()
     if len(text) == len(PREFIX) + DATA_LENGTH + 1 and text.startswith(PREFIX):
-        text = text[len(PREFIX):]
+        text = text[len(PREFIX) :]
     if len(text) != DATA_LENGTH + 1:
         return None
     options: list[str] = []

@@ -23,8 +23,18 @@ from chalicelib.errors import MalformedPayload
 from chalicelib.events import Money
 
 __all__ = [
-    "Outcome", "ReturnRules", "RequestedLine", "ReturnFacts", "RuleResult", "Decision",
-    "decide", "HARD_RULES", "SOFT_RULES", "DEFAULT_REASONS", "MESSAGES_EN", "ORDER_STATUSES",
+    "Outcome",
+    "ReturnRules",
+    "RequestedLine",
+    "ReturnFacts",
+    "RuleResult",
+    "Decision",
+    "decide",
+    "HARD_RULES",
+    "SOFT_RULES",
+    "DEFAULT_REASONS",
+    "MESSAGES_EN",
+    "ORDER_STATUSES",
     "FULFILLMENT_STATUSES",
 ]
 
@@ -37,15 +47,36 @@ class Outcome(StrEnum):
     NOT_ELIGIBLE = "not_eligible"
 
 
-HARD_RULES = ("order_active", "delivered", "return_window", "product_returnable",
-              "quantity_available")
-SOFT_RULES = ("auto_approve", "reason_allowed", "value_ceiling", "order_value",
-              "return_frequency", "complaint_history")
+HARD_RULES = (
+    "order_active",
+    "delivered",
+    "return_window",
+    "product_returnable",
+    "quantity_available",
+)
+SOFT_RULES = (
+    "auto_approve",
+    "reason_allowed",
+    "value_ceiling",
+    "order_value",
+    "return_frequency",
+    "complaint_history",
+)
 
 # "missing_item" is left out: nobody can send back what never arrived; a human decides
 # between a reship and a refund.
-DEFAULT_REASONS = frozenset({"wrong_size", "damaged", "not_as_described", "late", "quality",
-                             "changed_mind", "no_reason", "other"})
+DEFAULT_REASONS = frozenset(
+    {
+        "wrong_size",
+        "damaged",
+        "not_as_described",
+        "late",
+        "quality",
+        "changed_mind",
+        "no_reason",
+        "other",
+    }
+)
 ORDER_STATUSES = frozenset({"open", "closed", "partially_refunded", "refunded", "cancelled"})
 FULFILLMENT_STATUSES = frozenset({"unfulfilled", "partial", "fulfilled"})
 _DEAD_ORDER = frozenset({"refunded", "cancelled"})
@@ -91,10 +122,16 @@ def _flag(value: object, field: str) -> bool:
 
 
 _RULE_CHECKS: Mapping[str, Callable[[object, str], object]] = {
-    "window_days": _count, "require_delivered": _flag, "allowed_reasons": _names,
-    "excluded_skus": lambda v, f: _names(v, f, lower=False), "excluded_tags": _names,
-    "auto_approve": _flag, "auto_approve_max_value": _amount, "high_value_order_threshold": _amount,
-    "max_returns_90d": _count, "max_complaints": _count,
+    "window_days": _count,
+    "require_delivered": _flag,
+    "allowed_reasons": _names,
+    "excluded_skus": lambda v, f: _names(v, f, lower=False),
+    "excluded_tags": _names,
+    "auto_approve": _flag,
+    "auto_approve_max_value": _amount,
+    "high_value_order_threshold": _amount,
+    "max_returns_90d": _count,
+    "max_complaints": _count,
 }
 
 
@@ -168,8 +205,12 @@ class RequestedLine:
         _count(self.quantity_purchased, "quantity_purchased")
         _count(self.quantity_returned, "quantity_returned")
         tags = self.tags
-        if (_count(self.quantity, "quantity") < 1 or not isinstance(self.reason, str)
-                or isinstance(tags, str) or not all(isinstance(t, str) for t in tags)):
+        if (
+            _count(self.quantity, "quantity") < 1
+            or not isinstance(self.reason, str)
+            or isinstance(tags, str)
+            or not all(isinstance(t, str) for t in tags)
+        ):
             raise MalformedPayload(f"need quantity >= 1, a string reason and string tags: {self!r}")
         object.__setattr__(self, "reason", self.reason.strip().lower() or "no_reason")
         object.__setattr__(self, "tags", tuple(tags))
@@ -218,12 +259,18 @@ class ReturnFacts:
             raise MalformedPayload(f"tz must be a tzinfo, got {self.tz!r}")
         currencies = {line.unit_price.currency for line in self.lines}
         if currencies != {self.order_total.currency}:
-            raise MalformedPayload(f"line currencies {sorted(currencies)} differ from the "
-                                   f"order's {self.order_total.currency}")
-        if (self.order_status not in ORDER_STATUSES
-                or self.fulfillment_status not in FULFILLMENT_STATUSES):
-            raise MalformedPayload(f"unknown order or fulfillment status: {self.order_status!r}, "
-                                   f"{self.fulfillment_status!r}")
+            raise MalformedPayload(
+                f"line currencies {sorted(currencies)} differ from the "
+                f"order's {self.order_total.currency}"
+            )
+        if (
+            self.order_status not in ORDER_STATUSES
+            or self.fulfillment_status not in FULFILLMENT_STATUSES
+        ):
+            raise MalformedPayload(
+                f"unknown order or fulfillment status: {self.order_status!r}, "
+                f"{self.fulfillment_status!r}"
+            )
         _count(self.customer_returns_90d, "customer_returns_90d")
         _count(self.complaints_count, "complaints_count")
 
@@ -244,13 +291,13 @@ MESSAGES_EN: Mapping[str, str] = {
     "returns.return_window.ok": "within {window} days (delivered {days:plural:day} ago)",
     "returns.return_window.not_started": "window of {window} days starts at delivery",
     "returns.return_window.late": "outside the {window}-day window "
-                                  "(delivered {days:plural:day} ago)",
+    "(delivered {days:plural:day} ago)",
     "returns.product_returnable.ok": "no excluded products",
     "returns.product_returnable.sku": "{item} is excluded from returns",
     "returns.product_returnable.tag": "{item} is tagged {tag}, excluded from returns",
     "returns.quantity_available.ok": "quantities available",
     "returns.quantity_available.exceeds": "{item}: {requested} requested, only {available} "
-                                          "of {purchased} left to return",
+    "of {purchased} left to return",
     "returns.auto_approve.ok": "auto-approval on",
     "returns.auto_approve.off": "auto-approval is switched off",
     "returns.reason_allowed.ok": "reason allowed ({reasons})",
@@ -261,10 +308,10 @@ MESSAGES_EN: Mapping[str, str] = {
     "returns.order_value.over": "high-value order: total {total} > {limit}",
     "returns.return_frequency.ok": "{count:plural:earlier return} in 90 days (review at {limit})",
     "returns.return_frequency.over": "frequent returner: {count:plural:earlier return} "
-                                     "in 90 days (review at {limit})",
+    "in 90 days (review at {limit})",
     "returns.complaint_history.ok": "{count:plural:past complaint} (review at {limit})",
     "returns.complaint_history.over": "risky customer: {count:plural:past complaint} "
-                                      "(review at {limit})",
+    "(review at {limit})",
 }
 
 
@@ -298,8 +345,14 @@ class RuleResult:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form for the case timeline."""
-        return {"rule": self.rule, "passed": self.passed, "verdict": self.verdict.value,
-                "key": self.key, "params": dict(self.params), "text": self.text}
+        return {
+            "rule": self.rule,
+            "passed": self.passed,
+            "verdict": self.verdict.value,
+            "key": self.key,
+            "params": dict(self.params),
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -326,8 +379,12 @@ class Decision:
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form for the case timeline."""
-        return {"outcome": self.outcome.value, "deciding_rule": self.deciding_rule,
-                "explanation": self.explain(), "trace": [r.to_dict() for r in self.trace]}
+        return {
+            "outcome": self.outcome.value,
+            "deciding_rule": self.deciding_rule,
+            "explanation": self.explain(),
+            "trace": [r.to_dict() for r in self.trace],
+        }
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -338,8 +395,13 @@ def _money(amount: Decimal, currency: str) -> str:
 
 def _result(rule: str, passed: bool, key: str, **params: object) -> RuleResult:
     verdict = Outcome.NOT_ELIGIBLE if rule in HARD_RULES else Outcome.NEEDS_REVIEW
-    return RuleResult(rule, passed, verdict, f"returns.{rule}.{key}",
-                      tuple((k, str(v)) for k, v in params.items()))
+    return RuleResult(
+        rule,
+        passed,
+        verdict,
+        f"returns.{rule}.{key}",
+        tuple((k, str(v)) for k, v in params.items()),
+    )
 
 
 def _check(rule: str, passed: bool, fail_key: str, **params: object) -> RuleResult:
@@ -347,27 +409,45 @@ def _check(rule: str, passed: bool, fail_key: str, **params: object) -> RuleResu
 
 
 def _hard_rules(f: ReturnFacts, r: ReturnRules) -> list[RuleResult]:
-    out = [_check("order_active", f.order_status not in _DEAD_ORDER, "dead",
-                  status=f.order_status)]
+    out = [_check("order_active", f.order_status not in _DEAD_ORDER, "dead", status=f.order_status)]
     if f.delivered_at is not None:
-        out.append(_result("delivered", True, "ok",
-                           date=f.delivered_at.astimezone(f.tz).date().isoformat()))
+        out.append(
+            _result(
+                "delivered", True, "ok", date=f.delivered_at.astimezone(f.tz).date().isoformat()
+            )
+        )
         elapsed = f.now.astimezone(f.tz).date() - f.delivered_at.astimezone(f.tz).date()
         days = max(0, elapsed.days)  # calendar days in the shop's zone; a future date is 0
-        out.append(_check("return_window", days <= r.window_days, "late",
-                          window=r.window_days, days=days))
+        out.append(
+            _check("return_window", days <= r.window_days, "late", window=r.window_days, days=days)
+        )
     else:  # nothing shipped: cancel, not return; shipped: as the merchant requires
-        key = ("not_shipped" if f.fulfillment_status == "unfulfilled"
-               else "required" if r.require_delivered else "in_transit")
+        key = (
+            "not_shipped"
+            if f.fulfillment_status == "unfulfilled"
+            else "required"
+            if r.require_delivered
+            else "in_transit"
+        )
         out.append(_result("delivered", key == "in_transit", key))
         out.append(_result("return_window", True, "not_started", window=r.window_days))
     out.append(_first_excluded(f.lines, r) or _result("product_returnable", True, "ok"))
-    short = next((ln for ln in f.lines
-                  if ln.quantity > ln.quantity_purchased - ln.quantity_returned), None)
-    out.append(_result("quantity_available", True, "ok") if short is None else _result(
-        "quantity_available", False, "exceeds", item=short.label, requested=short.quantity,
-        purchased=short.quantity_purchased,
-        available=max(0, short.quantity_purchased - short.quantity_returned)))
+    short = next(
+        (ln for ln in f.lines if ln.quantity > ln.quantity_purchased - ln.quantity_returned), None
+    )
+    out.append(
+        _result("quantity_available", True, "ok")
+        if short is None
+        else _result(
+            "quantity_available",
+            False,
+            "exceeds",
+            item=short.label,
+            requested=short.quantity,
+            purchased=short.quantity_purchased,
+            available=max(0, short.quantity_purchased - short.quantity_returned),
+        )
+    )
     return out
 
 
@@ -375,8 +455,10 @@ def _first_excluded(lines: Iterable[RequestedLine], r: ReturnRules) -> RuleResul
     for line in lines:
         if line.sku is not None and line.sku.strip() in r.excluded_skus:
             return _result("product_returnable", False, "sku", item=line.label)
-        tag = next((t for t in sorted({t.strip().lower() for t in line.tags})
-                    if t in r.excluded_tags), None)
+        tag = next(
+            (t for t in sorted({t.strip().lower() for t in line.tags}) if t in r.excluded_tags),
+            None,
+        )
         if tag is not None:
             return _result("product_returnable", False, "tag", item=line.label, tag=tag)
     return None
@@ -388,17 +470,39 @@ def _soft_rules(f: ReturnFacts, r: ReturnRules) -> list[RuleResult]:
     value, total = f.value.amount, f.order_total.amount
     return [
         _check("auto_approve", r.auto_approve, "off"),
-        _result("reason_allowed", True, "ok",
-                reasons=", ".join(sorted({ln.reason for ln in f.lines})))
-        if manual is None else _result("reason_allowed", False, "manual", reason=manual),
-        _check("value_ceiling", value <= r.auto_approve_max_value, "over",
-               value=_money(value, cur), limit=_money(r.auto_approve_max_value, cur)),
-        _check("order_value", total <= r.high_value_order_threshold, "over",
-               total=_money(total, cur), limit=_money(r.high_value_order_threshold, cur)),
-        _check("return_frequency", f.customer_returns_90d < r.max_returns_90d, "over",
-               count=f.customer_returns_90d, limit=r.max_returns_90d),
-        _check("complaint_history", f.complaints_count < r.max_complaints, "over",
-               count=f.complaints_count, limit=r.max_complaints),
+        _result(
+            "reason_allowed", True, "ok", reasons=", ".join(sorted({ln.reason for ln in f.lines}))
+        )
+        if manual is None
+        else _result("reason_allowed", False, "manual", reason=manual),
+        _check(
+            "value_ceiling",
+            value <= r.auto_approve_max_value,
+            "over",
+            value=_money(value, cur),
+            limit=_money(r.auto_approve_max_value, cur),
+        ),
+        _check(
+            "order_value",
+            total <= r.high_value_order_threshold,
+            "over",
+            total=_money(total, cur),
+            limit=_money(r.high_value_order_threshold, cur),
+        ),
+        _check(
+            "return_frequency",
+            f.customer_returns_90d < r.max_returns_90d,
+            "over",
+            count=f.customer_returns_90d,
+            limit=r.max_returns_90d,
+        ),
+        _check(
+            "complaint_history",
+            f.complaints_count < r.max_complaints,
+            "over",
+            count=f.complaints_count,
+            limit=r.max_complaints,
+        ),
     ]
 
 

@@ -8,8 +8,9 @@ module build keys.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pynamodb import constants
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -20,7 +21,6 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb import constants
 from pynamodb.connection import Connection
 from pynamodb.connection.base import MetaTable
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection

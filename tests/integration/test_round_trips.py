@@ -58,5 +58,7 @@ def test_duplicate_delivery_reads_and_writes_nothing_more(client, merchant):
 def test_bad_signature_costs_one_lookup_and_no_write(client, merchant):
     body = tracker_body("1Z827WK74630", "delivered", "evt_bad", "2026-11-23T14:00:00Z")
     with dynamodb_calls() as calls:
-        post_easypost(client, merchant.merchant_id, body, {"X-Hmac-Signature": "hmac-sha256-hex=00"})
+        post_easypost(
+            client, merchant.merchant_id, body, {"X-Hmac-Signature": "hmac-sha256-hex=00"}
+        )
     assert calls == ["GetItem"]

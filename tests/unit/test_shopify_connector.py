@@ -238,7 +238,7 @@ def test_install_query_rejects_a_stale_or_future_timestamp(offset: int) -> None:
         shopify.verify_install_query(sign_shopify_query(query), [FAKE_SHOPIFY_SECRET], now=NOW)
 
 
-@pytest.mark.parametrize("timestamp", [None, "", "soon", "1.5"])
+@pytest.mark.parametrize("timestamp", [None, "", "soon", "1.5", "-5", " 1714564800", "9" * 5000])
 def test_install_query_rejects_a_missing_or_bad_timestamp(timestamp: str | None) -> None:
     query = {k: v for k, v in QUERY.items() if k != "timestamp"}
     if timestamp is not None:

@@ -1,0 +1,145 @@
+"""Twilio SMS provider: the REST `Messages` resource over `requests`, with status callbacks.
+
+API: https://www.twilio.com/docs/messaging/api/message-resource (POST
+`/2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic auth with the
+Account SID and auth token). Every message asks for status callbacks at our
+`/webhooks/sms/twilio` route, where `connectors.twilio_inbound` verifies them.
+
+Errors: a timeout or connection error, HTTP 429, 5xx, Twilio 20429 (too many requests) and
+401/403 (credentials being rotated) may succeed later: `ProviderError(retryable=True)`.
+Twilio 21610 (the recipient replied STOP to our number) is `RecipientOptedOut`; any other
+4xx (21211 invalid number, 21614 not a mobile...) is permanent. No Twilio SDK: this is one
+POST. Credentials come from settings; an auth token written `ssm:<name>` is read from SSM
+Parameter Store once, on first use.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.errors import ProviderError
+from chalicelib.log import mask_text
+from chalicelib.notify.providers import RecipientOptedOut
+
+if TYPE_CHECKING:
+    import requests
+
+    from chalicelib.config import Settings
+
+__all__ = ["TwilioSms", "build", "auth_tokens", "status_callback_url", "OPTED_OUT_CODES"]
+
+OPTED_OUT_CODES = frozenset({21610})  # "Attempt to send to unsubscribed recipient"
+_RETRYABLE_CODES = frozenset({20429})  # "Too Many Requests"
+_RETRYABLE_HTTP = frozenset({401, 403, 408, 409, 429})
+TIMEOUT = (3.05, 10.0)  # connect, read (seconds)
+WEBHOOK_PATH = "/webhooks/sms/twilio"
+
+
+class TwilioSms:
+    """Sends through Twilio's REST API from one number or Messaging Service."""
+
+    name = "twilio"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        *,
+        status_callback: str | None = None,
+        api_base: str = "https://api.twilio.com",
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
+    ) -> None:
+        import requests
+
+        self._account_sid = account_sid
+        self._auth = (account_sid, auth_token)
+        self._sender = sender
+        self._status_callback = status_callback
+        self._url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def send(self, to: str, text: str, *, reference: str) -> str:
+        """Create the message; returns its SID (SM...). Raises `ProviderError`."""
+        import requests
+
+        data = {"To": to, "Body": text}
+        data["MessagingServiceSid" if self._sender.startswith("MG") else "From"] = self._sender
+        if self._status_callback:
+            data["StatusCallback"] = self._status_callback
+        try:
+            response = self._session.post(
+                self._url, data=data, auth=self._auth, timeout=self._timeout
+            )
+        except requests.RequestException as exc:  # timeouts, refused connections, TLS
+            raise ProviderError(f"Twilio unreachable: {type(exc).__name__}") from exc
+        body = _json(response)
+        if response.status_code in (200, 201):
+            sid = body.get("sid")
+            if not isinstance(sid, str) or not sid:
+                raise ProviderError("Twilio accepted the message without a sid", retryable=False)
+            return sid
+        raise _error(response.status_code, body)
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error(status: int, body: dict[str, Any]) -> ProviderError:
+    code = body.get("code")
+    message = mask_text(str(body.get("message") or "")[:300])
+    detail = f"Twilio {code or 'HTTP'} (HTTP {status}): {message}".rstrip(": ")
+    if code in OPTED_OUT_CODES:
+        return RecipientOptedOut(detail)
+    retryable = status >= 500 or status in _RETRYABLE_HTTP or code in _RETRYABLE_CODES
+    return ProviderError(detail, retryable=retryable)
+
+
+def status_callback_url(settings: Settings) -> str:
+    """Where Twilio posts status callbacks and inbound messages: our public webhook URL."""
+    return settings.public_url.rstrip("/") + WEBHOOK_PATH
+
+
+@lru_cache(maxsize=8)
+def auth_tokens(settings: Settings) -> tuple[str, ...]:
+    """The auth tokens (current first, then previous), `ssm:` entries read from SSM once.
+
+    Raises `ValueError` when none is configured.
+    """
+    tokens = tuple(_resolve(token, settings) for token in settings.twilio_auth_tokens)
+    if not tokens:
+        raise ValueError("Twilio is not configured: set AFTERCARE_TWILIO_AUTH_TOKENS")
+    return tokens
+
+
+def _resolve(value: str, settings: Settings) -> str:
+    if not value.startswith("ssm:"):
+        return value
+    import boto3
+
+    client = boto3.client("ssm", region_name=settings.region, endpoint_url=settings.aws_endpoint)
+    parameter = client.get_parameter(Name=value[len("ssm:") :], WithDecryption=True)
+    return str(parameter["Parameter"]["Value"])
+
+
+def build(settings: Settings) -> TwilioSms:
+    """The provider from settings; raises `ValueError` when Twilio is not configured."""
+    if not settings.twilio_account_sid or not settings.twilio_from:
+        raise ValueError(
+            "Twilio is not configured: set AFTERCARE_TWILIO_ACCOUNT_SID and AFTERCARE_TWILIO_FROM"
+        )
+    return TwilioSms(
+        settings.twilio_account_sid,
+        auth_tokens(settings)[0],
+        settings.twilio_from,
+        status_callback=status_callback_url(settings),
+        api_base=settings.twilio_api_base,
+    )

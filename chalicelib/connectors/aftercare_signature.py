@@ -61,9 +61,7 @@ def any_signature_matches(expected: Sequence[bytes], given: Sequence[bytes]) -> 
     return found
 
 
-def check_freshness(
-    timestamp_text: str, now: datetime | None, tolerance: int, what: str
-) -> int:
+def check_freshness(timestamp_text: str, now: datetime | None, tolerance: int, what: str) -> int:
     """`timestamp_text` as Unix seconds, within `tolerance` of `now` (UTC clock when None).
 
     Raises `BadSignature` naming `what` when it is not a whole number or is out of the window.
@@ -130,4 +128,3 @@ def verify_timestamped(
     if not any_signature_matches(expected, given):
         raise BadSignature(f"{HEADER} does not match the body")
     check_freshness(timestamp_text, now, tolerance, f"{HEADER} t=")
-

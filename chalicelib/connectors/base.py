@@ -31,6 +31,9 @@ __all__ = [
     "get_str",
     "get_opt_str",
     "get_int",
+    "get_count",
+    "opt_time",
+    "location_text",
     "get_obj",
     "get_list",
     "parse_time",
@@ -238,3 +241,46 @@ def parse_money(amount: Any, currency: Any, field_name: str = "amount") -> Money
 def body_digest(raw_body: bytes) -> str:
     """A dedupe key for partners that send no delivery id: SHA-256 hex of the exact body."""
     return hashlib.sha256(raw_body).hexdigest()
+
+
+MAX_COUNT = 10**9 - 1
+
+
+def get_count(
+    data: Mapping[str, Any],
+    key: str,
+    *,
+    minimum: int = 0,
+    maximum: int = MAX_COUNT,
+    default: int | None = None,
+) -> int:
+    """`data[key]` as a whole number from `minimum` to `maximum` (quantities, unit counts).
+
+    Absent or null gives `default` when one is given. Bounded before conversion, so a huge
+    exponent never becomes a huge integer; raises `MalformedPayload` otherwise.
+    """
+    value = data.get(key)
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise MalformedPayload(f"'{key}' must be a whole number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise MalformedPayload(f"'{key}' must be a whole number") from exc
+    if not number.is_finite() or not minimum <= number <= maximum or number % 1:
+        raise MalformedPayload(f"'{key}' must be a whole number from {minimum} to {maximum}")
+    return int(number)
+
+
+def opt_time(value: Any, field_name: str) -> datetime | None:
+    """`parse_time(value)`, or None when the partner sent nothing."""
+    return None if value in (None, "") else parse_time(value, field_name)
+
+
+def location_text(value: Any, keys: tuple[str, ...] = ("city", "state", "zip", "country")) -> str:
+    """A readable place ("Louisville, KY, US") from an address-like object; "" if none."""
+    if not isinstance(value, dict):
+        return ""
+    parts = (get_opt_str(value, key) for key in keys)
+    return ", ".join(part for part in parts if part)

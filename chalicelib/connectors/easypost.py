@@ -67,17 +67,6 @@ def verify(headers: base.Headers, raw_body: bytes, secrets: Sequence[str]) -> No
         raise BadSignature(f"{SIGNATURE_HEADER} does not match the body")
 
 
-def _time(value: Any, field_name: str) -> datetime | None:
-    return None if value in (None, "") else base.parse_time(value, field_name)
-
-
-def _location(value: Any) -> str:
-    if not isinstance(value, dict):
-        return ""
-    parts = (base.get_opt_str(value, k) for k in ("city", "state", "zip", "country"))
-    return ", ".join(p for p in parts if p)
-
-
 def _carrier_status(status: str, detail: str | None) -> str:
     return f"{status}/{detail}" if detail else status
 
@@ -92,7 +81,7 @@ def _scan(item: Any) -> Scan:
         status=tracking.normalize(tracking.EASYPOST, status, detail),
         carrier_status=_carrier_status(status, detail),
         message=base.get_opt_str(item, "message") or "",
-        location=_location(item.get("tracking_location")),
+        location=base.location_text(item.get("tracking_location")),
     )
 
 
@@ -100,7 +89,7 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
     """The events in a verified body; raises `MalformedPayload` for bad JSON or fields."""
     data = base.load_json(raw_body)
     topic = base.get_str(data, "description")
-    event_time = _time(data.get("updated_at") or data.get("created_at"), "updated_at")
+    event_time = base.opt_time(data.get("updated_at") or data.get("created_at"), "updated_at")
     if topic not in TRACKER_TOPICS:
         return [Ignored(occurred_at=event_time or _NO_TIME, topic=topic)]
     result = base.get_obj(data, "result")
@@ -111,7 +100,9 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
     details = base.get_list(result, "tracking_details")
     scans = tuple(sorted((_scan(i) for i in details), key=lambda scan: scan.occurred_at))
     newest = scans[-1] if scans else None
-    occurred_at = newest.occurred_at if newest else _time(result.get("updated_at"), "updated_at")
+    occurred_at = (
+        newest.occurred_at if newest else base.opt_time(result.get("updated_at"), "updated_at")
+    )
     if occurred_at is None:
         raise MalformedPayload("'result.updated_at' is required when there are no tracking_details")
     return [
@@ -123,7 +114,7 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
             carrier_status=_carrier_status(status, detail),
             message=newest.message if newest else "",
             location=newest.location if newest else "",
-            estimated_delivery=_time(result.get("est_delivery_date"), "est_delivery_date"),
+            estimated_delivery=base.opt_time(result.get("est_delivery_date"), "est_delivery_date"),
             scans=scans,
             source_event_id=base.get_opt_str(data, "id") or "",
         )

@@ -72,10 +72,6 @@ def verify(
     aftercare_signature.verify_timestamped(headers, raw_body, secrets, now=now)
 
 
-def _time(value: Any, field_name: str) -> datetime | None:
-    return None if value in (None, "") else base.parse_time(value, field_name)
-
-
 def _scan(item: Any) -> Scan:
     if not isinstance(item, dict):
         raise MalformedPayload("'data.scans[]' must be objects")
@@ -94,14 +90,14 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
     data = base.load_json(raw_body)
     event_id = base.get_str(data, "id")
     topic = base.get_str(data, "type")
-    created_at = _time(data.get("created_at"), "created_at")
+    created_at = base.opt_time(data.get("created_at"), "created_at")
     if topic != SHIPMENT_UPDATED:
         return [Ignored(occurred_at=created_at or _NO_TIME, topic=topic)]
     body = base.get_obj(data, "data")
     raw_status = base.get_str(body, "status")
     read = (_scan(item) for item in base.get_list(body, "scans"))
     scans = tuple(sorted(read, key=lambda scan: scan.occurred_at))
-    updated_at = _time(body.get("updated_at"), "data.updated_at")
+    updated_at = base.opt_time(body.get("updated_at"), "data.updated_at")
     if scans:
         occurred_at = scans[-1].occurred_at
     elif updated_at is not None:
@@ -118,7 +114,9 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
             carrier_status=raw_status,
             message=base.get_opt_str(body, "status_detail") or (newest.message if newest else ""),
             location=base.get_opt_str(body, "location") or (newest.location if newest else ""),
-            estimated_delivery=_time(body.get("estimated_delivery"), "data.estimated_delivery"),
+            estimated_delivery=base.opt_time(
+                body.get("estimated_delivery"), "data.estimated_delivery"
+            ),
             scans=scans,
             source_event_id=event_id,
         )
@@ -137,4 +135,3 @@ def id_or_digest(raw_body: bytes, field: str) -> str:
     except MalformedPayload:
         value = None
     return value.strip() if isinstance(value, str) and value.strip() else base.body_digest(raw_body)
-

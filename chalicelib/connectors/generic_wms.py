@@ -36,13 +36,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from chalicelib.connectors.aftercare_signature import DEFAULT_TOLERANCE, verify_timestamped
 from chalicelib.connectors.base import (
     Headers,
     body_digest,
+    get_count,
     get_list,
     get_opt_str,
     get_str,
@@ -80,14 +80,9 @@ def delivery_id(headers: Headers, raw_body: bytes) -> str:
 
 
 def _quantity(line: Mapping[str, Any]) -> int:
-    value = line.get("quantity")
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+    if isinstance(line.get("quantity"), str):  # our format documents a JSON number
         raise MalformedPayload("'quantity' must be an integer")
-    finite = not isinstance(value, Decimal) or value.is_finite()
-    # Bounds before `% 1` and int(): a huge exponent ("1e999999") must never reach them.
-    if not (finite and 1 <= value <= MAX_UNITS and value % 1 == 0):
-        raise MalformedPayload(f"'quantity' must be an integer from 1 to {MAX_UNITS}")
-    return int(value)
+    return get_count(line, "quantity", minimum=1, maximum=MAX_UNITS)
 
 
 def _photos(line: Mapping[str, Any]) -> tuple[str, ...]:
@@ -115,7 +110,11 @@ def _line(line: Any, inspected: bool) -> ReceivedLine:
     if len(note) > MAX_NOTE:
         raise MalformedPayload(f"'note' holds at most {MAX_NOTE} characters")
     return ReceivedLine(
-        get_str(line, "sku"), _quantity(line), disposition, note=note, photo_urls=_photos(line)
+        get_str(line, "sku"),
+        _quantity(line),
+        disposition,
+        note=note,
+        photo_urls=_photos(line),
     )
 
 

@@ -31,7 +31,6 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.connectors import base
@@ -46,8 +45,14 @@ from chalicelib.events import Event, Ignored, ReceivedLine, ReturnReceived
 from chalicelib.policy.dispositions import normalize_disposition
 
 __all__ = [
-    "ID_HEADER", "TIMESTAMP_HEADER", "SIGNATURE_HEADER", "TOPIC_HEADER", "SECRET_PREFIX",
-    "verify", "delivery_id", "parse",
+    "ID_HEADER",
+    "TIMESTAMP_HEADER",
+    "SIGNATURE_HEADER",
+    "TOPIC_HEADER",
+    "SECRET_PREFIX",
+    "verify",
+    "delivery_id",
+    "parse",
 ]
 
 ID_HEADER = "webhook-id"
@@ -57,7 +62,6 @@ TOPIC_HEADER = "x-webhook-topic"
 SECRET_PREFIX = "whsec_"
 _RECEIVED_STATUSES = frozenset({"arrived", "processing", "completed"})
 _TIME_FIELDS = ("completed_date", "processing_date", "arrived_date")
-_MAX_UNITS = 1_000_000
 
 
 def _key(secret: str) -> bytes:
@@ -115,22 +119,6 @@ def delivery_id(headers: base.Headers, raw_body: bytes) -> str:
     return base.header(headers, ID_HEADER) or base.body_digest(raw_body)
 
 
-def _units(data: Mapping[str, Any], key: str) -> int:
-    # Bounded before int(): a huge exponent ("1e999999") must not become a huge integer.
-    value = data.get(key)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise MalformedPayload(f"'{key}' must be a whole number")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise MalformedPayload(f"'{key}' must be a whole number") from exc
-    if not number.is_finite() or not 0 <= number <= _MAX_UNITS or number % 1:
-        raise MalformedPayload(f"'{key}' must be a whole number from 0 to {_MAX_UNITS}")
-    return int(number)
-
-
 def _sent_at(headers: base.Headers) -> datetime:
     text = base.header(headers, TIMESTAMP_HEADER) or ""
     if text.isascii() and text.isdigit() and len(text) <= 12:
@@ -153,7 +141,7 @@ def _item_lines(item: Any, completed: bool) -> list[ReceivedLine]:
     for action in base.get_list(item, "action_taken"):
         if not isinstance(action, dict):
             raise MalformedPayload("each of 'action_taken' must be an object")
-        units = _units(action, "quantity_processed")
+        units = base.get_count(action, "quantity_processed", default=0)
         if units == 0:
             continue
         image = base.get_opt_str(action, "image_url")
@@ -161,7 +149,7 @@ def _item_lines(item: Any, completed: bool) -> list[ReceivedLine]:
         note = base.get_opt_str(action, "action_reason") or ""
         photos = (image,) if image else ()
         lines.append(ReceivedLine(sku, units, disposition, note=note, photo_urls=photos))
-    if not lines and not completed and (expected := _units(item, "quantity")):
+    if not lines and not completed and (expected := base.get_count(item, "quantity", default=0)):
         lines.append(ReceivedLine(sku, expected))
     return lines
 

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.connectors.aftercare_signature import usable_secrets
 from chalicelib.connectors.base import (
     Headers,
     body_digest,
+    get_count,
     get_list,
     get_opt_str,
     get_str,
@@ -58,7 +58,6 @@ __all__ = [
 HMAC_HEADER = "X-Shiphero-Hmac-Sha256"
 MESSAGE_ID_HEADER = "X-Shiphero-Message-Id"
 RETURN_UPDATE = "Return Update"
-_MAX_UNITS = 1_000_000
 
 
 def verify(headers: Headers, raw_body: bytes, secrets: Sequence[str]) -> None:
@@ -74,29 +73,13 @@ def delivery_id(headers: Headers, raw_body: bytes) -> str:
     return header(headers, MESSAGE_ID_HEADER) or body_digest(raw_body)
 
 
-def _units(data: Mapping[str, Any], key: str) -> int:
-    # Bounded before int(): a huge exponent ("1e999999") must not become a huge integer.
-    value = data.get(key)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise MalformedPayload(f"'{key}' must be a whole number")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise MalformedPayload(f"'{key}' must be a whole number") from exc
-    if not number.is_finite() or not 0 <= number <= _MAX_UNITS or number % 1:
-        raise MalformedPayload(f"'{key}' must be a whole number from 0 to {_MAX_UNITS}")
-    return int(number)
-
-
 def _item_lines(item: Any) -> list[ReceivedLine]:
     if not isinstance(item, dict):
         raise MalformedPayload("each of 'items' must be an object")
-    received = _units(item, "quantity_received")
+    received = get_count(item, "quantity_received", default=0)
     if received == 0:
         return []
-    restocked = min(_units(item, "restock"), received)
+    restocked = min(get_count(item, "restock", default=0), received)
     sku = get_opt_str(item, "sku")
     line_id = get_opt_str(item, "partner_line_item_id")
     lines = []

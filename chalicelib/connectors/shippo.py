@@ -90,17 +90,6 @@ def verify(
         raise BadSignature(f"{SIGNATURE_HEADER} does not match the body")
 
 
-def _time(value: Any, field_name: str) -> datetime | None:
-    return None if value in (None, "") else base.parse_time(value, field_name)
-
-
-def _location(value: Any) -> str:
-    if not isinstance(value, dict):
-        return ""
-    parts = (base.get_opt_str(value, k) for k in ("city", "state", "zip", "country"))
-    return ", ".join(p for p in parts if p)
-
-
 def _status(record: dict[str, Any]) -> tuple[str, str | None]:
     raw = base.get_opt_str(record, "status") or "UNKNOWN"
     substatus = record.get("substatus")
@@ -117,7 +106,7 @@ def _scan(item: Any) -> Scan:
         status=tracking.normalize(tracking.SHIPPO, raw, code),
         carrier_status=f"{raw}/{code}" if code else raw,
         message=base.get_opt_str(item, "status_details") or "",
-        location=_location(item.get("location")),
+        location=base.location_text(item.get("location")),
     )
 
 
@@ -127,7 +116,11 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
     topic = base.get_str(data, "event")
     if topic != TRACK_UPDATED:
         obj = data.get("data")
-        when = _time(obj.get("object_updated"), "object_updated") if isinstance(obj, dict) else None
+        when = (
+            base.opt_time(obj.get("object_updated"), "object_updated")
+            if isinstance(obj, dict)
+            else None
+        )
         return [Ignored(occurred_at=when or _NO_TIME, topic=topic)]
     track = base.get_obj(data, "data")
     current = track.get("tracking_status") or {}
@@ -138,7 +131,7 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
     scans = tuple(sorted((_scan(i) for i in history), key=lambda scan: scan.occurred_at))
     occurred_at = scans[-1].occurred_at if scans else None
     for name in ("status_date", "object_updated"):
-        occurred_at = occurred_at or _time(current.get(name), f"tracking_status.{name}")
+        occurred_at = occurred_at or base.opt_time(current.get(name), f"tracking_status.{name}")
     if occurred_at is None:
         raise MalformedPayload("'data.tracking_status.status_date' is required without history")
     return [
@@ -149,8 +142,8 @@ def parse(headers: base.Headers, raw_body: bytes) -> list[Event]:
             status=tracking.normalize(tracking.SHIPPO, raw, code),
             carrier_status=f"{raw}/{code}" if code else raw,
             message=base.get_opt_str(current, "status_details") or "",
-            location=_location(current.get("location")),
-            estimated_delivery=_time(track.get("eta"), "data.eta"),
+            location=base.location_text(current.get("location")),
+            estimated_delivery=base.opt_time(track.get("eta"), "data.eta"),
             scans=scans,
             source_event_id=base.get_opt_str(current, "object_id") or "",
         )

@@ -19,6 +19,7 @@ from chalicelib.connectors import shopify_payloads as payloads
 from chalicelib.connectors.base import (
     Headers,
     body_digest,
+    get_count,
     get_list,
     get_opt_str,
     header,
@@ -165,7 +166,7 @@ def _triggered_at(headers: Headers) -> datetime:
     if value:
         try:
             return parse_time(value, TRIGGERED_AT_HEADER)
-        except (AftercareError, OverflowError):
+        except AftercareError:
             pass
     return datetime.now(UTC)
 
@@ -194,7 +195,7 @@ def _return_line(item: dict[str, Any]) -> ev.ReturnLine:
     notes = (get_opt_str(item, key) for key in ("return_reason_note", "customer_note"))
     return ev.ReturnLine(
         line_id=line_id,
-        quantity=payloads.count(item, "quantity"),
+        quantity=get_count(item, "quantity"),
         reason=RETURN_REASONS.get(
             (get_opt_str(item, "return_reason") or "unknown").lower(), "other"
         ),

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib import events as ev
 from chalicelib.connectors.base import (
+    get_count,
     get_list,
     get_opt_str,
     get_str,
@@ -30,7 +31,6 @@ __all__ = [
     "plain_id",
     "object_id",
     "first_time",
-    "count",
     "order_event",
     "order_cancelled",
     "order_shipments",
@@ -103,21 +103,8 @@ def first_time(data: Data, keys: Iterable[str], fallback: datetime) -> datetime:
     """The first of `keys` that holds a time, as UTC; `fallback` when none is set."""
     for key in keys:
         if data.get(key) not in (None, ""):
-            try:
-                return parse_time(data[key], key)
-            except OverflowError as exc:  # base.parse_time: e.g. year 1 at +14:00
-                raise MalformedPayload(f"'{key}' is out of range") from exc
+            return parse_time(data[key], key)
     return fallback
-
-
-def count(data: Data, key: str) -> int:
-    """A whole number 0..999999999 (bounded: base.get_int would expand "1e999999")."""
-    value = data.get(key)
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip()) if len(value.strip()) < 10 else -1
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**9:
-        raise MalformedPayload(f"'{key}' must be a whole number below 10**9")
-    return value
 
 
 def _sum(amounts: Iterable[Money], what: str) -> Money | None:
@@ -171,7 +158,7 @@ def _line_item(item: Data, currency: str) -> ev.LineItem:
         line_id=object_id(item, "line_items[].id"),
         sku=get_opt_str(item, "sku"),
         title=get_opt_str(item, "title") or get_opt_str(item, "name") or "",
-        quantity=count(item, "quantity"),
+        quantity=get_count(item, "quantity"),
         unit_price=parse_money(item.get("price"), currency, "line_items[].price"),
         product_id=None if product_id is None else plain_id(product_id, "product_id"),
     )

@@ -72,6 +72,7 @@ class CaseChange:
     case: CaseItem
     now: datetime
     cause: str  # stable id of what caused the change: entry and outbox ids derive from it
+    entries: list[TimelineItem] = field(default_factory=list)
 
     def note(
         self, kind: str, source: str, summary: str, *, at: datetime | None = None, **data: Any
@@ -93,6 +94,7 @@ class CaseChange:
             data=data,
         )
         self.uow.insert("timeline", entry)
+        self.entries.append(entry)
         return entry
 
     def send(self, kind: str, context: dict[str, Any], channel: str = "sms") -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.errors import InvalidTransition, MalformedPayload
-from chalicelib.events import Money, ReturnRequested, ReturnStatusChanged
+from chalicelib.events import Money, ReturnLine, ReturnRequested, ReturnStatusChanged
 from chalicelib.handlers.cases import (
     CaseChange,
     approve_return,
@@ -115,11 +115,11 @@ def _order_lines(order: OrderItem | None) -> dict[str, dict[str, Any]]:
     return {str(line["line_id"]): line for line in (order.line_items if order else None) or []}
 
 
-def _requested(event: ReturnRequested, order: OrderItem) -> tuple[RequestedLine, ...]:
+def _requested(lines: list[ReturnLine], order: OrderItem) -> tuple[RequestedLine, ...]:
     """The requested lines as the rules see them, one per order line (repeats merged)."""
     by_id = _order_lines(order)
     merged: dict[str, tuple[int, str]] = {}
-    for line in event.lines:
+    for line in lines:
         quantity, reason = merged.get(line.line_id, (0, line.reason))
         merged[line.line_id] = (quantity + line.quantity, reason)
     return tuple(
@@ -145,9 +145,8 @@ def decide_request(
     asked_at: datetime,
 ) -> dict[str, Any]:
     """The decision as stored on the case: outcome, deciding rule, explanation, the trace
-    (key, params and English text of every rule), the value and the rules applied.
-
-    Raises MalformedPayload for a request line with a quantity below 1.
+    (key, params and English text of every rule), the value and the rules applied. Lines
+    with quantity 0 are left out; a request with no line left goes to a human.
     """
     if order is None:
         return _manual("order_known", order_id=event.order_id)
@@ -155,14 +154,15 @@ def decide_request(
         rules = ReturnRules.from_dict((merchant.settings or {}).get("return_rules") or {})
     except MalformedPayload as exc:
         return _manual("merchant_rules", error=exc.detail)
-    unknown = [line.line_id for line in event.lines if line.line_id not in _order_lines(order)]
-    if unknown or not event.lines:
+    wanted = [line for line in event.lines if line.quantity > 0]
+    unknown = [line.line_id for line in wanted if line.line_id not in _order_lines(order)]
+    if unknown or not wanted:
         return _manual("lines_known", lines=", ".join(unknown) or "(none)")
     recent = (customer.recent_cases or []) if customer is not None else []
     facts = ReturnFacts(
         now=asked_at,
         order_total=Money(Decimal(order.total), order.currency),
-        lines=_requested(event, order),
+        lines=_requested(wanted, order),
         delivered_at=order.delivered_at,
         order_status=_order_status(order),
         fulfillment_status=_fulfillment_status(order),

@@ -33,15 +33,42 @@ MIX: tuple[tuple[str, float], ...] = (
 
 # Typical apparel/e-commerce return reasons; "missing_item" needs a human by default.
 REASON_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("wrong_size", 34), ("no_reason", 16), ("not_as_described", 12), ("quality", 11),
-    ("damaged", 9), ("changed_mind", 6), ("other", 5), ("late", 3), ("missing_item", 2), ("", 2),
+    ("wrong_size", 34),
+    ("no_reason", 16),
+    ("not_as_described", 12),
+    ("quality", 11),
+    ("damaged", 9),
+    ("changed_mind", 6),
+    ("other", 5),
+    ("late", 3),
+    ("missing_item", 2),
+    ("", 2),
 )
 # Everyday prices: most items are cheap, a few reach the 200.00 auto-approval ceiling.
-PRICE_POINTS = (9.99, 14.5, 19.99, 24.99, 29.9, 34.99, 39.0, 49.99, 59.0, 69.99, 79.0, 99.0,
-                119.0, 149.0, 189.0)
+PRICE_POINTS = (
+    9.99,
+    14.5,
+    19.99,
+    24.99,
+    29.9,
+    34.99,
+    39.0,
+    49.99,
+    59.0,
+    69.99,
+    79.0,
+    99.0,
+    119.0,
+    149.0,
+    189.0,
+)
 PRICE_WEIGHTS = (6, 8, 12, 12, 10, 9, 8, 9, 6, 5, 4, 4, 3, 2, 1)
-SHOP_ZONES = (UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=1)),
-              timezone(timedelta(hours=8)))
+SHOP_ZONES = (
+    UTC,
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=1)),
+    timezone(timedelta(hours=8)),
+)
 BENIGN_TAGS = ("summer", "sale", "new-in", "bestseller", "Cotton")
 
 
@@ -66,8 +93,9 @@ def _line(rng: random.Random, n: int, price: float | None = None) -> RequestedLi
     purchased = rng.choices((1, 2, 3), (80, 15, 5))[0]
     return RequestedLine(
         sku=f"SKU-{rng.randrange(1, 400):04d}",
-        unit_price=_money(price if price is not None
-                          else rng.choices(PRICE_POINTS, PRICE_WEIGHTS)[0]),
+        unit_price=_money(
+            price if price is not None else rng.choices(PRICE_POINTS, PRICE_WEIGHTS)[0]
+        ),
         quantity=rng.randint(1, purchased),
         quantity_purchased=purchased,
         reason=_reason(rng),
@@ -96,8 +124,15 @@ def _one(rng: random.Random, kind: str, now: datetime) -> ReturnFacts:
     elif kind == "final_sale":
         old = lines[0]
         tag = rng.choice(("final-sale", "Final-Sale", "hygiene"))
-        lines[0] = RequestedLine(old.sku, old.unit_price, old.quantity, old.quantity_purchased,
-                                 reason=old.reason, tags=(*old.tags, tag), line_id=old.line_id)
+        lines[0] = RequestedLine(
+            old.sku,
+            old.unit_price,
+            old.quantity,
+            old.quantity_purchased,
+            reason=old.reason,
+            tags=(*old.tags, tag),
+            line_id=old.line_id,
+        )
     elif kind == "risky":
         if rng.random() < 0.5:
             returns_90d = rng.randint(3, 8)
@@ -108,9 +143,16 @@ def _one(rng: random.Random, kind: str, now: datetime) -> ReturnFacts:
         fulfillment = rng.choice(("fulfilled", "partial", "unfulfilled"))
     elif kind == "over_quantity":
         old = lines[0]
-        lines[0] = RequestedLine(old.sku, old.unit_price, old.quantity_purchased,
-                                 old.quantity_purchased, quantity_returned=1,
-                                 reason=old.reason, tags=old.tags, line_id=old.line_id)
+        lines[0] = RequestedLine(
+            old.sku,
+            old.unit_price,
+            old.quantity_purchased,
+            old.quantity_purchased,
+            quantity_returned=1,
+            reason=old.reason,
+            tags=old.tags,
+            line_id=old.line_id,
+        )
 
     value = sum((ln.unit_price.amount * ln.quantity_purchased for ln in lines), Decimal(0))
     return ReturnFacts(
@@ -130,5 +172,4 @@ def generate(n: int = 2000, seed: int = 20240603, now: datetime = NOW) -> list[S
     """`n` requests drawn from `MIX`; the same seed always gives the same list."""
     rng = random.Random(seed)
     kinds, weights = zip(*MIX, strict=True)
-    return [SampleRequest(kind, _one(rng, kind, now))
-            for kind in rng.choices(kinds, weights, k=n)]
+    return [SampleRequest(kind, _one(rng, kind, now)) for kind in rng.choices(kinds, weights, k=n)]

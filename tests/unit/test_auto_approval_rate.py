@@ -60,10 +60,12 @@ def test_most_returns_are_decided_without_a_human(
     automatic = (counts[Outcome.APPROVED] + counts[Outcome.NOT_ELIGIBLE]) / n
     eligible = counts[Outcome.APPROVED] + counts[Outcome.NEEDS_REVIEW]
     with capsys.disabled():
-        print(f"\n[auto-approval, n={n}] decided automatically {automatic:.1%}, "
-              f"approved {approved:.1%}, not eligible {counts[Outcome.NOT_ELIGIBLE] / n:.1%}, "
-              f"needs review {counts[Outcome.NEEDS_REVIEW] / n:.1%}, "
-              f"approved of eligible {counts[Outcome.APPROVED] / eligible:.1%}")
+        print(
+            f"\n[auto-approval, n={n}] decided automatically {automatic:.1%}, "
+            f"approved {approved:.1%}, not eligible {counts[Outcome.NOT_ELIGIBLE] / n:.1%}, "
+            f"needs review {counts[Outcome.NEEDS_REVIEW] / n:.1%}, "
+            f"approved of eligible {counts[Outcome.APPROVED] / eligible:.1%}"
+        )
     assert automatic >= 0.80
     assert counts[Outcome.APPROVED] / eligible >= 0.80
 

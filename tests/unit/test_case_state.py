@@ -50,12 +50,14 @@ _CONVERSATION = """
     cancelled         ->
 """
 SPEC = {
-    "return": _RETURN_LIKE_HEAD + """
+    "return": _RETURN_LIKE_HEAD
+    + """
     approved          -> in_transit_back received refund_pending cancelled
     received          -> inspected refund_pending
     inspected         -> refund_pending rejected
     """,
-    "exchange": _RETURN_LIKE_HEAD + """
+    "exchange": _RETURN_LIKE_HEAD
+    + """
     approved          -> in_transit_back received cancelled
     received          -> inspected replacement_sent
     inspected         -> replacement_sent refund_pending rejected
@@ -145,8 +147,10 @@ def test_staying_put_is_reported_as_such() -> None:
         transition(CaseType.RETURN, CaseStatus.APPROVED, CaseStatus.APPROVED)
 
 
-@pytest.mark.parametrize("bad", [("refund", "new", "open"), ("return", "nieuw", "approved"),
-                                 ("return", "new", "aproved")])
+@pytest.mark.parametrize(
+    "bad",
+    [("refund", "new", "open"), ("return", "nieuw", "approved"), ("return", "new", "aproved")],
+)
 def test_unknown_values_are_malformed_not_invalid(bad: tuple[str, str, str]) -> None:
     with pytest.raises(MalformedPayload):
         transition(*bad)
@@ -197,7 +201,13 @@ def test_tables_are_read_only() -> None:
 
 def test_case_type_values() -> None:
     assert [t.value for t in CaseType] == [
-        "return", "exchange", "complaint", "dispute", "shipping_exception", "inquiry"]
+        "return",
+        "exchange",
+        "complaint",
+        "dispute",
+        "shipping_exception",
+        "inquiry",
+    ]
 
 
 def test_raise_priority_one_step_and_capped() -> None:
@@ -211,8 +221,15 @@ def test_raise_priority_one_step_and_capped() -> None:
 
 def test_categories_and_reasons() -> None:
     assert {c.value for c in Category} == {
-        "wrong_size", "damaged", "not_as_described", "late", "missing_item", "quality",
-        "changed_mind", "other"}
+        "wrong_size",
+        "damaged",
+        "not_as_described",
+        "late",
+        "missing_item",
+        "quality",
+        "changed_mind",
+        "other",
+    }
     assert category_for_reason("no_reason") is Category.CHANGED_MIND
     assert category_for_reason("") is Category.CHANGED_MIND
     assert category_for_reason(" Wrong_Size ") is Category.WRONG_SIZE

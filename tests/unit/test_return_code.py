@@ -52,7 +52,7 @@ def test_check_character_catches_every_single_substitution() -> None:
     for code in SAMPLE:
         symbols = _symbols(code)
         for pos, wrong in ((p, w) for p in range(9) for w in ALPHABET if w != symbols[p]):
-            typo = symbols[:pos] + wrong + symbols[pos + 1:]
+            typo = symbols[:pos] + wrong + symbols[pos + 1 :]
             assert not is_valid(_code(typo)), (code, pos, wrong)
 
 
@@ -94,14 +94,33 @@ def test_normalize_round_trips_what_people_type() -> None:
     for code in SAMPLE:
         bare = _symbols(code)
         spaced = f" rt {bare[:3]} {bare[3:6]} {bare[6:]} "
-        variants = [code, code.lower(), bare, bare.lower(), spaced,
-                    f"RT.{bare[:4]}_{bare[4:]}", "-".join(bare), f"rt-{bare}"]
+        variants = [
+            code,
+            code.lower(),
+            bare,
+            bare.lower(),
+            spaced,
+            f"RT.{bare[:4]}_{bare[4:]}",
+            "-".join(bare),
+            f"rt-{bare}",
+        ]
         for typed in variants:
             assert normalize(typed) == code, typed
 
 
-@pytest.mark.parametrize("junk", ["", "RT-", "hello", "RT-ABC-DEF", "RT-ABC-DEF-GHJK-LMN",
-                                  "RT-AB!-DEF-GHJ", "XX-ABC-DEF-GHJ", "RT-ABC-DEF-GH#"])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "",
+        "RT-",
+        "hello",
+        "RT-ABC-DEF",
+        "RT-ABC-DEF-GHJK-LMN",
+        "RT-AB!-DEF-GHJ",
+        "XX-ABC-DEF-GHJ",
+        "RT-ABC-DEF-GH#",
+    ],
+)
 def test_normalize_refuses_junk(junk: str) -> None:
     assert normalize(junk) is None
 
@@ -112,8 +131,19 @@ def test_normalize_refuses_a_typo() -> None:
     assert normalize(symbols[:4] + wrong + symbols[5:]) is None
 
 
-@pytest.mark.parametrize(("seen", "typed"), [("D", "O"), ("Q", "0"), ("D", "0"), ("Q", "O"),
-                                             ("L", "I"), ("J", "I"), ("L", "1"), ("7", "1")])
+@pytest.mark.parametrize(
+    ("seen", "typed"),
+    [
+        ("D", "O"),
+        ("Q", "0"),
+        ("D", "0"),
+        ("Q", "O"),
+        ("L", "I"),
+        ("J", "I"),
+        ("L", "1"),
+        ("7", "1"),
+    ],
+)
 def test_lookalikes_resolve_to_the_original_or_nothing(seen: str, typed: str) -> None:
     rng = random.Random(seen + typed)
     resolved = tried = 0
@@ -148,15 +178,26 @@ def test_qr_payload_round_trip(merchant: str) -> None:
     assert parse_qr_payload(typed_code) == (merchant, SAMPLE[1])
 
 
-@pytest.mark.parametrize(("merchant", "code"), [("", SAMPLE[0]), ("  ", SAMPLE[0]),
-                                                ("m1", "RT-AAA-AAA-AAA"), ("m1", "nope")])
+@pytest.mark.parametrize(
+    ("merchant", "code"),
+    [("", SAMPLE[0]), ("  ", SAMPLE[0]), ("m1", "RT-AAA-AAA-AAA"), ("m1", "nope")],
+)
 def test_qr_payload_refuses_bad_input(merchant: str, code: str) -> None:
     with pytest.raises(MalformedPayload):
         qr_payload(merchant, code)
 
 
-@pytest.mark.parametrize("payload", ["", "AC1/m1", "AC2/m1/" + SAMPLE[0], "AC1//" + SAMPLE[0],
-                                     "AC1/m1/RT-AAA-AAA-AAA", "https://example.com/x/y"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "AC1/m1",
+        "AC2/m1/" + SAMPLE[0],
+        "AC1//" + SAMPLE[0],
+        "AC1/m1/RT-AAA-AAA-AAA",
+        "https://example.com/x/y",
+    ],
+)
 def test_parse_qr_payload_refuses_damage(payload: str) -> None:
     with pytest.raises(MalformedPayload):
         parse_qr_payload(payload)

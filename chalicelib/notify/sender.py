@@ -19,6 +19,7 @@ hours: the customer wrote to us a moment ago.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 __all__ = [
     "deliver_due",
     "deliver_one",
+    "channel_sender",
+    "CHANNEL_SENDERS",
     "MAX_ATTEMPTS",
     "LEASE",
     "backoff",
@@ -80,12 +83,25 @@ def deliver_due(deps: Deps, now: datetime, limit: int = 50) -> dict[str, int]:
     results: dict[str, int] = {}
     for item in deps.store.due_outbox(now, limit):
         try:
-            result = deliver_one(deps, item, now)
+            result = channel_sender(item.channel)(deps, item, now)
         except Exception:
             log.exception("outbox item failed unexpectedly", extra={"outbox_id": item.outbox_id})
             result = "error"
         results[result] = results.get(result, 0) + 1
     return results
+
+
+# Outbox channel -> the function delivering its items ("module:function", imported on first
+# use). Unknown channels fall back to `deliver_one`, which leaves them untouched.
+CHANNEL_SENDERS = {"marketplace": "chalicelib.notify.marketplace_sender:deliver"}
+
+
+def channel_sender(channel: str) -> Callable[[Deps, OutboxItem, datetime], str]:
+    """The deliver function of an outbox `channel` (SMS: `deliver_one`)."""
+    import importlib
+
+    module, _, name = CHANNEL_SENDERS.get(channel, "").partition(":")
+    return getattr(importlib.import_module(module), name) if module else deliver_one
 
 
 def _claim(deps: Deps, item: OutboxItem, now: datetime) -> bool:
@@ -106,8 +122,11 @@ def _claim(deps: Deps, item: OutboxItem, now: datetime) -> bool:
 def deliver_one(deps: Deps, item: OutboxItem, now: datetime) -> str:
     """Claim, check and send one item.
 
-    Returns sent|deferred|rate_limited|skipped|retry|failed|busy.
+    Returns sent|deferred|rate_limited|skipped|retry|failed|busy, or other_channel for an
+    item another sender owns (e.g. channel "marketplace"), which is left untouched.
     """
+    if item.channel != "sms":
+        return "other_channel"
     with bind_context(merchant_id=item.merchant_id, outbox_id=item.outbox_id):
         if not _claim(deps, item, now):
             return "busy"
@@ -249,6 +268,7 @@ def _finish(
                 raise
             customer = deps.store.get(CustomerItem, customer.pk)
     log.info("outbox item finished", extra={"result": status, "reason": reason})
+    deps.metrics.sms(item.provider or "none", status, item.segments or 0, item.merchant_id)
     return status
 
 

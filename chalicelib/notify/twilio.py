@@ -9,12 +9,14 @@ Errors: a timeout or connection error, HTTP 429, 5xx, Twilio 20429 (too many req
 401/403 (credentials being rotated) may succeed later: `ProviderError(retryable=True)`.
 Twilio 21610 (the recipient replied STOP to our number) is `RecipientOptedOut`; any other
 4xx (21211 invalid number, 21614 not a mobile...) is permanent. No Twilio SDK: this is one
-POST. Credentials come from settings; an auth token written `ssm:<name>` is read from SSM
-Parameter Store once, on first use.
+POST. Credentials come from settings; auth tokens written `ssm:<name>` are read from SSM
+Parameter Store through `chalicelib.secrets` (cached for the secrets TTL, so a rotated token
+is picked up without a deploy; plain values are refused on the prod stage).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     import requests
 
     from chalicelib.config import Settings
+    from chalicelib.secrets import SecretStore
 
 __all__ = ["TwilioSms", "build", "auth_tokens", "status_callback_url", "OPTED_OUT_CODES"]
 
@@ -44,7 +47,7 @@ class TwilioSms:
     def __init__(
         self,
         account_sid: str,
-        auth_token: str,
+        auth_token: str | Callable[[], str],
         sender: str,
         *,
         status_callback: str | None = None,
@@ -55,7 +58,7 @@ class TwilioSms:
         import requests
 
         self._account_sid = account_sid
-        self._auth = (account_sid, auth_token)
+        self._auth_token = auth_token if callable(auth_token) else (lambda: auth_token)
         self._sender = sender
         self._status_callback = status_callback
         self._url = f"{api_base.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
@@ -66,14 +69,18 @@ class TwilioSms:
         """Create the message; returns its SID (SM...). Raises `ProviderError`."""
         import requests
 
+        from chalicelib.secrets import SecretUnavailable
+
+        try:
+            auth = (self._account_sid, self._auth_token())
+        except SecretUnavailable as exc:
+            raise ProviderError(f"Twilio auth token unavailable: {exc}") from exc
         data = {"To": to, "Body": text}
         data["MessagingServiceSid" if self._sender.startswith("MG") else "From"] = self._sender
         if self._status_callback:
             data["StatusCallback"] = self._status_callback
         try:
-            response = self._session.post(
-                self._url, data=data, auth=self._auth, timeout=self._timeout
-            )
+            response = self._session.post(self._url, data=data, auth=auth, timeout=self._timeout)
         except requests.RequestException as exc:  # timeouts, refused connections, TLS
             raise ProviderError(f"Twilio unreachable: {type(exc).__name__}") from exc
         body = _json(response)
@@ -109,25 +116,30 @@ def status_callback_url(settings: Settings) -> str:
 
 
 @lru_cache(maxsize=8)
-def auth_tokens(settings: Settings) -> tuple[str, ...]:
-    """The auth tokens (current first, then previous), `ssm:` entries read from SSM once.
+def _secrets(settings: Settings) -> SecretStore:
+    """The provider's own secret cache (the composition root builds providers from settings)."""
+    from datetime import timedelta
 
-    Raises `ValueError` when none is configured.
+    from chalicelib.deps import utc_now
+    from chalicelib.secrets import SecretStore, ssm_client
+
+    return SecretStore(
+        lambda: ssm_client(settings.region, settings.aws_endpoint),
+        ttl=timedelta(seconds=settings.secrets_ttl_seconds),
+        clock=utc_now,
+        plain_allowed=settings.stage != "prod",
+    )
+
+
+def auth_tokens(settings: Settings, secrets: SecretStore | None = None) -> tuple[str, ...]:
+    """The auth tokens, current first, `ssm:` entries resolved through `secrets`.
+
+    Raises `ValueError` when none is configured and `SecretUnavailable` when one cannot be read.
     """
-    tokens = tuple(_resolve(token, settings) for token in settings.twilio_auth_tokens)
+    tokens = (secrets or _secrets(settings)).resolve(settings.twilio_auth_tokens)
     if not tokens:
         raise ValueError("Twilio is not configured: set AFTERCARE_TWILIO_AUTH_TOKENS")
     return tokens
-
-
-def _resolve(value: str, settings: Settings) -> str:
-    if not value.startswith("ssm:"):
-        return value
-    import boto3
-
-    client = boto3.client("ssm", region_name=settings.region, endpoint_url=settings.aws_endpoint)
-    parameter = client.get_parameter(Name=value[len("ssm:") :], WithDecryption=True)
-    return str(parameter["Parameter"]["Value"])
 
 
 def build(settings: Settings) -> TwilioSms:
@@ -136,9 +148,11 @@ def build(settings: Settings) -> TwilioSms:
         raise ValueError(
             "Twilio is not configured: set AFTERCARE_TWILIO_ACCOUNT_SID and AFTERCARE_TWILIO_FROM"
         )
+    if not settings.twilio_auth_tokens:
+        raise ValueError("Twilio is not configured: set AFTERCARE_TWILIO_AUTH_TOKENS")
     return TwilioSms(
         settings.twilio_account_sid,
-        auth_tokens(settings)[0],
+        lambda: auth_tokens(settings)[0],
         settings.twilio_from,
         status_callback=status_callback_url(settings),
         api_base=settings.twilio_api_base,

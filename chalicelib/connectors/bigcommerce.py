@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from chalicelib.connectors.base import (
     require_header,
 )
 from chalicelib.errors import AftercareError, BadSignature, MalformedPayload
+from chalicelib.events import OrderChanged
 
 __all__ = [
     "SECRET_HEADER",
@@ -71,20 +71,6 @@ _ORDER_SCOPES = {
     "store/order/refund/created": "refunded",
     "store/order/message/created": "message_created",
 }
-
-
-@dataclass(frozen=True)
-class OrderChanged(ev.Event):
-    """An order changed; the partner said which order, not how: fetch it before acting.
-
-    Proposed for `events.py`; defined here until it lands there.
-    """
-
-    order_id: str
-    change: str  # "created" | "updated" | "archived" | "status_changed" | "refunded" | ...
-    previous_status: str = ""
-    status: str = ""
-    ref_id: str = ""  # the refund or message the change is about, when there is one
 
 
 def registration_headers(secret: str) -> dict[str, str]:

@@ -248,8 +248,9 @@ def test_easypost_tracker_updated_becomes_a_shipment_update() -> None:
 def test_easypost_other_events_are_ignored() -> None:
     body = load_fixture("easypost", "batch_created.json")
     event = _only(easypost.parse({}, body))
-    assert event == Ignored(occurred_at=utc(2015, 12, 3, 19, 9) + timedelta(seconds=19),
-                            topic="batch.created")
+    assert event == Ignored(
+        occurred_at=utc(2015, 12, 3, 19, 9) + timedelta(seconds=19), topic="batch.created"
+    )
     assert easypost.delivery_id({}, body) == "evt_..."
 
 
@@ -294,11 +295,17 @@ def test_shippo_substatus_refines_transit() -> None:
 
 
 def test_shippo_other_events_are_ignored() -> None:
-    body = _json({"event": "transaction_created", "test": True,
-                  "data": {"object_id": "abc", "object_updated": "2024-01-02T03:04:05Z"}})
+    body = _json(
+        {
+            "event": "transaction_created",
+            "test": True,
+            "data": {"object_id": "abc", "object_updated": "2024-01-02T03:04:05Z"},
+        }
+    )
     event = _only(shippo.parse({}, body))
-    assert event == Ignored(occurred_at=utc(2024, 1, 2, 3, 4) + timedelta(seconds=5),
-                            topic="transaction_created")
+    assert event == Ignored(
+        occurred_at=utc(2024, 1, 2, 3, 4) + timedelta(seconds=5), topic="transaction_created"
+    )
 
 
 def test_shippo_delivery_id_is_the_body_digest() -> None:
@@ -379,8 +386,9 @@ def test_generic_other_types_are_ignored() -> None:
     data = _fixture_json(GENERIC)
     data["type"] = "shipment.created"
     event = _only(generic_carrier.parse({}, _json(data)))
-    assert event == Ignored(occurred_at=utc(2025, 3, 6, 17, 5) + timedelta(seconds=12),
-                            topic="shipment.created")
+    assert event == Ignored(
+        occurred_at=utc(2025, 3, 6, 17, 5) + timedelta(seconds=12), topic="shipment.created"
+    )
 
 
 # --- delivery ids ------------------------------------------------------------------------
@@ -486,10 +494,14 @@ def test_missing_or_wrong_fields_are_malformed(module: ModuleType, body: bytes) 
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+    ),
     max_leaves=6,
 )
 

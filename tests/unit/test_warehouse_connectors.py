@@ -240,8 +240,15 @@ def _shipbob_case(**change: Any) -> tuple[dict[str, str], bytes]:
         (*_shipbob_case(**{"webhook-signature": "v2,abc"}), NOW, "no v1 signature"),
     ],
     ids=[
-        "wrong-secret", "missing-signature", "missing-id", "missing-timestamp",
-        "tampered-body", "other-message-id", "stale", "from-the-future", "no-v1",
+        "wrong-secret",
+        "missing-signature",
+        "missing-id",
+        "missing-timestamp",
+        "tampered-body",
+        "other-message-id",
+        "stale",
+        "from-the-future",
+        "no-v1",
     ],
 )
 def test_shipbob_verify_refuses(
@@ -291,7 +298,10 @@ def test_generic_received_fixture() -> None:
 def test_generic_inspected_fixture() -> None:
     body = load_fixture("generic_wms", "return_inspected.json")
     event = _only(generic_wms.parse({}, body))
-    photos = ("https://wms.example.com/photos/913-1.jpg", "https://wms.example.com/photos/913-2.jpg")
+    photos = (
+        "https://wms.example.com/photos/913-1.jpg",
+        "https://wms.example.com/photos/913-2.jpg",
+    )
     assert event.lines == (
         ReceivedLine("MUG-WHT-12OZ", 1, R),
         ReceivedLine("MUG-WHT-12OZ", 1, S, note="handle snapped", photo_urls=photos),
@@ -322,16 +332,22 @@ def _inspected_with(**line_change: Any) -> bytes:
         (_inspected_with(disposition="broken"), "must be resellable, needs_repair or scrap"),
         (_inspected_with(quantity=0), "from 1 to 100000"),
         (_inspected_with(quantity=1.5), "from 1 to 100000"),
-        (b'{"event": "return.received", "occurred_at": "2025-03-04T10:15:00Z", "return_code":'
-         b' "RC", "lines": [{"sku": "A", "quantity": 1e999999}]}', "from 1 to 100000"),
+        (
+            b'{"event": "return.received", "occurred_at": "2025-03-04T10:15:00Z", "return_code":'
+            b' "RC", "lines": [{"sku": "A", "quantity": 1e999999}]}',
+            "from 1 to 100000",
+        ),
         (_inspected_with(quantity="2"), "must be an integer"),
         (_inspected_with(sku=""), "'sku'"),
         (_inspected_with(photos=["ftp://x/a.jpg"]), "http"),
         (_inspected_with(photos=["https://x/a.jpg"] * 21), "at most 20"),
         (_inspected_with(note="x" * 1001), "at most 1000"),
         (b'{"event": "return.received", "return_code": "RC", "lines": []}', "occurred_at"),
-        (b'{"event": "return.received", "occurred_at": "2025-03-04T10:15:00Z", "return_code":'
-         b' "RC", "lines": []}', "1 to 200"),
+        (
+            b'{"event": "return.received", "occurred_at": "2025-03-04T10:15:00Z", "return_code":'
+            b' "RC", "lines": []}',
+            "1 to 200",
+        ),
         (b'{"event": "return.received", "occurred_at": "yesterday"}', "ISO-8601"),
         (b"[]", "JSON object"),
     ],
@@ -365,8 +381,15 @@ def test_generic_verify_accepts_the_right_and_rotated_secrets() -> None:
         ({"x-aftercare-signature": "t=١٢٣,v1=00"}, b"{}", NOW, "not a Unix timestamp"),
     ],
     ids=[
-        "wrong-secret", "missing-header", "tampered-body", "stale", "from-the-future",
-        "no-timestamp", "two-timestamps", "not-hex", "non-ascii-digits",
+        "wrong-secret",
+        "missing-header",
+        "tampered-body",
+        "stale",
+        "from-the-future",
+        "no-timestamp",
+        "two-timestamps",
+        "not-hex",
+        "non-ascii-digits",
     ],
 )
 def test_generic_verify_refuses(
@@ -409,11 +432,34 @@ def test_partner_unit_counts_are_bounded_whole_numbers(number: bytes) -> None:
 
 _KEYS = st.sampled_from(
     [
-        "webhook_type", "return_id", "items", "quantity", "quantity_received", "restock",
-        "condition", "sku", "test", "partner_order_id", "id", "status", "inventory",
-        "action_taken", "action", "quantity_processed", "image_url", "completed_date",
-        "arrived_date", "reference_id", "data", "event", "occurred_at", "lines",
-        "disposition", "photos", "note", "return_code",
+        "webhook_type",
+        "return_id",
+        "items",
+        "quantity",
+        "quantity_received",
+        "restock",
+        "condition",
+        "sku",
+        "test",
+        "partner_order_id",
+        "id",
+        "status",
+        "inventory",
+        "action_taken",
+        "action",
+        "quantity_processed",
+        "image_url",
+        "completed_date",
+        "arrived_date",
+        "reference_id",
+        "data",
+        "event",
+        "occurred_at",
+        "lines",
+        "disposition",
+        "photos",
+        "note",
+        "return_code",
     ]
 ) | st.text(max_size=6)
 _SCALARS = (
@@ -424,9 +470,20 @@ _SCALARS = (
     | st.text(max_size=12)
     | st.sampled_from(
         [
-            "Return Update", "Completed", "Arrived", "return.inspected", "return.received",
-            "Restock", "Dispose", "scrap", "1e999999", "Infinity", "-1", "2",
-            "2025-03-04T10:15:00Z", "https://x.example/a.jpg",
+            "Return Update",
+            "Completed",
+            "Arrived",
+            "return.inspected",
+            "return.received",
+            "Restock",
+            "Dispose",
+            "scrap",
+            "1e999999",
+            "Infinity",
+            "-1",
+            "2",
+            "2025-03-04T10:15:00Z",
+            "https://x.example/a.jpg",
         ]
     )
 )

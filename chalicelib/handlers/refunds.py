@@ -1,0 +1,79 @@
+"""Refund use case: record each marketplace refund once, recognising the ones we issued.
+
+Shopify sends `refunds/create` (and refunds inside `orders/updated`); WooCommerce lists every
+refund of an order on each `order.updated`. So the receipt is keyed by the refund id (not the
+delivery) and kept for `RECEIPT_TTL`: a refund seen again in a later delivery is a duplicate.
+A refund is ours when the marketplace sender recorded its id (`RefundPointerItem`) or its
+note carries our marker (the echo can arrive before that record); the order's timeline then
+says the marketplace confirmed it, otherwise that a refund was issued outside Aftercare.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.connectors.shopify_api import marker_outbox_id
+from chalicelib.events import RefundIssued
+from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
+from chalicelib.store import keys
+from chalicelib.store.models import OrderItem, RefundPointerItem
+from chalicelib.store.records import new_timeline_entry
+from chalicelib.store.repository import ItemRef, Store
+
+__all__ = ["on_refund_issued", "RECEIPT_TTL"]
+
+RECEIPT_TTL = timedelta(days=400)
+
+
+def on_refund_issued(event: RefundIssued, delivery: Delivery, store: Store) -> Outcome:
+    """Record the refund on its order's timeline and counters, once per refund id."""
+    mid = delivery.merchant_id
+    per_refund = Delivery(
+        delivery.merchant,
+        f"{delivery.source}-refund",
+        event.refund_id,
+        delivery.received_at,
+        RECEIPT_TTL,
+    )
+    found = store.get_many(
+        {
+            "receipt": receipt_ref(per_refund),
+            "pointer": ItemRef(RefundPointerItem, keys.refund_pointer(mid, event.refund_id)),
+            "order": ItemRef(OrderItem, keys.order(mid, event.order_id)),
+        }
+    )
+    if found["receipt"]:
+        return Outcome("duplicate")
+    pointer: RefundPointerItem | None = found["pointer"]
+    ours = pointer is not None or marker_outbox_id(event.note) is not None
+    uow = store.unit_of_work()
+    add_receipt(uow, per_refund)
+    order: OrderItem | None = found["order"]
+    if order is not None:
+        summary = (
+            f"Refund of {event.amount} confirmed by {delivery.source}"
+            if ours
+            else f"Refund of {event.amount} issued in {delivery.source} (outside Aftercare)"
+        )
+        entry = new_timeline_entry(
+            mid,
+            order.pk,
+            cause=per_refund.cause,
+            at=event.occurred_at,
+            now=delivery.received_at,
+            kind="refund_confirmed" if ours else "refund_issued",
+            source=delivery.source,
+            summary=summary,
+            customer_id=order.customer_id,
+            case_id=pointer.case_id if pointer else None,
+            order_id=order.order_id,
+            data={"refund_id": event.refund_id, "amount": str(event.amount.amount), "own": ours},
+        )
+        uow.save("timeline", entry)
+    uow.count(mid, event.occurred_at, "refunds")
+    uow.count(mid, event.occurred_at, f"refunded:{event.amount.currency}", event.amount.amount)
+    if not ours:
+        uow.count(mid, event.occurred_at, "refunds_outside_aftercare")
+    uow.commit()
+    detail = "our refund, confirmed by the marketplace" if ours else "refund recorded"
+    return Outcome("applied", detail, extra={"own": str(ours).lower()})

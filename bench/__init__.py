@@ -1,0 +1,1 @@
+"""Benchmarks of cost and speed per event, run with `python -m bench` (see bench/README.md)."""

@@ -114,3 +114,173 @@ def send_outbox(event: Any) -> dict[str, int]:
 
     d = deps()
     return deliver_due(d, d.now())
+
+
+def _case_action(case_id: str, action: str) -> Response:
+    from chalicelib import ops
+
+    return _respond(lambda: ops.act(*_merchant(), case_id, action, _raw_body(), deps().now()))
+
+
+@app.route("/api/cases/{case_id}/assign", methods=["POST"])
+def assign_case(case_id: str) -> Response:
+    return _case_action(case_id, "assign")
+
+
+@app.route("/api/cases/{case_id}/note", methods=["POST"])
+def note_case(case_id: str) -> Response:
+    return _case_action(case_id, "note")
+
+
+@app.route("/api/cases/{case_id}/status", methods=["POST"])
+def set_case_status(case_id: str) -> Response:
+    return _case_action(case_id, "status")
+
+
+@app.route("/api/cases/{case_id}/approve", methods=["POST"])
+def approve_case(case_id: str) -> Response:
+    return _case_action(case_id, "approve")
+
+
+@app.route("/api/cases/{case_id}/reject", methods=["POST"])
+def reject_case(case_id: str) -> Response:
+    return _case_action(case_id, "reject")
+
+
+@app.route("/api/cases/{case_id}/resolve", methods=["POST"])
+def resolve_case(case_id: str) -> Response:
+    return _case_action(case_id, "resolve")
+
+
+@app.route("/api/customers/{customer_id}/timeline", methods=["GET"])
+def customer_timeline(customer_id: str) -> Response:
+    return _respond(lambda: api.customer_timeline(*_merchant(), customer_id, _query()))
+
+
+# --- SMS provider webhooks: delivery receipts and customer replies (issue 6) ----------------
+
+
+@app.route("/webhooks/sms/{provider}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+def sms_webhook(provider: str) -> Response:
+    from chalicelib import inbound_sms
+
+    response = _respond(
+        lambda: inbound_sms.receive_sms(deps(), provider, _headers(), _raw_body(), _query())
+    )
+    if response.status_code == 200 and provider == "twilio":  # Twilio expects TwiML back
+        response.body = inbound_sms.TWIML_EMPTY
+        response.headers = {**(response.headers or {}), "Content-Type": "text/xml"}
+    return response
+
+
+@app.schedule("cron(0/15 * * * ? *)", name="send_weekly_digests")
+def send_weekly_digests(event: Any) -> dict[str, int]:
+    """Weekly digests whose merchant-local Monday 08:00 has come (see chalicelib/digest)."""
+    from chalicelib.digest.job import run_weekly_digests, time_budget
+
+    d = deps()
+    return run_weekly_digests(d, d.now(), budget_seconds=time_budget(event.context))
+
+
+# --- Marketplaces (issue 3): install flows, WooCommerce/BigCommerce webhooks, privacy -------
+
+
+def _browser(work: Callable[[], Any]) -> Response:
+    """Install flows answer the merchant's browser: a redirect or an HTML page, never JSON."""
+    from chalicelib import install, install_pages
+
+    request = app.current_request
+    correlation_id = request.headers.get("x-request-id") or request.context.get("requestId", "")
+    with bind_context(correlation_id=correlation_id, path=request.path):
+        try:
+            result = work()
+        except AftercareError as error:
+            log.info("install refused", extra={"code": error.code, "status": error.http_status})
+            page = install_pages.error_page(error)
+            return Response(page, status_code=error.http_status, headers=install_pages.HTML_HEADERS)
+        except Exception:
+            log.exception("install failed unexpectedly")
+            page = install_pages.error_page(None)
+            return Response(page, status_code=500, headers=install_pages.HTML_HEADERS)
+    if isinstance(result, install.Redirect):
+        headers = {"Location": result.location, "Cache-Control": "no-store"}
+        if result.cookie:
+            headers["Set-Cookie"] = install_pages.state_cookie(result.cookie)
+        return Response(body="", status_code=302, headers=headers)
+    page = install_pages.installed_page(result)
+    return Response(page, status_code=200, headers=install_pages.HTML_HEADERS)
+
+
+@app.route("/install/shopify", methods=["GET"])
+def shopify_install() -> Response:
+    from chalicelib import install
+
+    return _browser(lambda: install.begin_shopify(deps(), _query()))
+
+
+@app.route("/oauth/shopify/callback", methods=["GET"])
+def shopify_oauth_callback() -> Response:
+    from chalicelib import install, install_pages
+
+    cookie = install_pages.cookie_state(_headers().get("cookie"))
+    return _browser(lambda: install.finish_shopify(deps(), _query(), cookie))
+
+
+@app.route("/install/woocommerce", methods=["GET"])
+def woocommerce_connect() -> Response:
+    from chalicelib import install_stores
+
+    return _browser(lambda: install_stores.begin_woocommerce(deps(), _query()))
+
+
+@app.route("/oauth/woocommerce/callback", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+def woocommerce_keys_callback() -> Response:
+    from chalicelib import install_stores
+
+    return _respond(lambda: install_stores.woocommerce_callback(deps(), _raw_body()))
+
+
+@app.route("/install/woocommerce/return", methods=["GET"])
+def woocommerce_connect_return() -> Response:
+    from chalicelib import install_stores
+
+    return _browser(lambda: install_stores.woocommerce_return(deps(), _query()))
+
+
+@app.route("/oauth/bigcommerce/callback", methods=["GET"])
+def bigcommerce_install_callback() -> Response:
+    from chalicelib import install_stores
+
+    return _browser(lambda: install_stores.bigcommerce_callback(deps(), _query()))
+
+
+@app.route(
+    "/webhooks/woocommerce/{merchant_id}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES
+)
+def woocommerce_webhook(merchant_id: str) -> Response:
+    return _respond(
+        lambda: inbound.receive_woocommerce(deps(), merchant_id, _headers(), _raw_body())
+    )
+
+
+@app.route(
+    "/webhooks/bigcommerce/{merchant_id}", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES
+)
+def bigcommerce_webhook(merchant_id: str) -> Response:
+    return _respond(
+        lambda: inbound.receive_bigcommerce(deps(), merchant_id, _headers(), _raw_body())
+    )
+
+
+@app.route("/api/privacy/requests", methods=["GET"])
+def list_privacy_requests() -> Response:
+    from chalicelib.handlers import privacy
+
+    return _respond(lambda: privacy.list_privacy_requests(*_merchant()))
+
+
+@app.route("/api/privacy/requests/{request_id}", methods=["GET"])
+def get_privacy_request(request_id: str) -> Response:
+    from chalicelib.handlers import privacy
+
+    return _respond(lambda: privacy.get_privacy_request(*_merchant(), request_id))

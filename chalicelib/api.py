@@ -27,6 +27,7 @@ __all__ = [
     "list_cases",
     "get_case",
     "list_notifications",
+    "customer_timeline",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
 ]
@@ -167,3 +168,22 @@ def list_notifications(
         raise MalformedPayload(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
     page = store.list_notifications(merchant.merchant_id, _limit(params), params.get("cursor"))
     return {"items": [notification_json(i) for i in page.items], "next_cursor": page.cursor}
+
+
+def customer_timeline(
+    store: Store, merchant: MerchantItem, customer_id: str, params: Mapping[str, str]
+) -> dict[str, Any]:
+    """One customer's timeline across orders, cases and channels, newest first (gsi2)."""
+    unknown = set(params) - {"limit", "cursor"}
+    if unknown:
+        raise MalformedPayload(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    if not customer_id or len(customer_id) > 64 or "#" in customer_id:
+        raise NotFound("no such customer")
+    page = store.customer_timeline_page(
+        merchant.merchant_id, customer_id, _limit(params), params.get("cursor")
+    )
+    return {
+        "customer_id": customer_id,
+        "items": [timeline_json(entry) for entry in page.items],
+        "next_cursor": page.cursor,
+    }

@@ -44,6 +44,21 @@ class ENV:
     SMS_RATE_PER_MINUTE = "AFTERCARE_SMS_RATE_PER_MINUTE"  # per merchant; merchants may lower it
     EMAIL_FROM = "AFTERCARE_EMAIL_FROM"  # platform sender when a merchant has no verified one
     SES_CONFIGURATION_SET = "AFTERCARE_SES_CONFIGURATION_SET"
+    # Operations (issue 13): secret cache, metrics (CloudWatch EMF) and the stack they belong to.
+    SECRETS_TTL_SECONDS = "AFTERCARE_SECRETS_TTL_SECONDS"
+    METRICS = "AFTERCARE_METRICS"  # "emf": one metric log line per event set; "off"
+    STACK = "AFTERCARE_STACK"  # the CloudFormation stack: the metrics' Stack dimension
+    # Marketplaces (issue 3): install flows and outbound partner calls.
+    SHOPIFY_SCOPES = "AFTERCARE_SHOPIFY_SCOPES"  # comma-separated scopes the install requests
+    SHOPIFY_API_VERSION = "AFTERCARE_SHOPIFY_API_VERSION"
+    SHOPIFY_ADMIN_BASE = "AFTERCARE_SHOPIFY_ADMIN_BASE"  # tests: a stub URL; ignored on prod
+    PARTNER_ALLOW_HTTP = "AFTERCARE_PARTNER_ALLOW_HTTP"  # "1": http store URLs (stubs); not prod
+    PARTNER_TIMEOUT_SECONDS = "AFTERCARE_PARTNER_TIMEOUT_SECONDS"  # read timeout of partner calls
+    PARTNER_MAX_WAIT_SECONDS = "AFTERCARE_PARTNER_MAX_WAIT_SECONDS"  # longer waits: outbox defers
+    BIGCOMMERCE_CLIENT_ID = "AFTERCARE_BIGCOMMERCE_CLIENT_ID"
+    BIGCOMMERCE_CLIENT_SECRETS = "AFTERCARE_BIGCOMMERCE_CLIENT_SECRETS"  # "ssm:<name>" in AWS
+    BIGCOMMERCE_API_BASE = "AFTERCARE_BIGCOMMERCE_API_BASE"
+    BIGCOMMERCE_LOGIN_BASE = "AFTERCARE_BIGCOMMERCE_LOGIN_BASE"
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,24 @@ class Settings:
     sms_rate_per_minute: int = 60
     email_from: str = "Aftercare <notifications@aftercare.example>"
     ses_configuration_set: str = ""
+    secrets_ttl_seconds: int = 300
+    metrics: str = "off"
+    stack: str = "local"
+    shopify_scopes: tuple[str, ...] = (
+        "read_orders",
+        "write_orders",
+        "read_returns",
+        "write_returns",
+    )
+    shopify_api_version: str = "2026-07"
+    shopify_admin_base: str = ""
+    partner_allow_http: bool = False
+    partner_timeout_seconds: float = 10.0
+    partner_max_wait_seconds: float = 5.0
+    bigcommerce_client_id: str = ""
+    bigcommerce_client_secrets: tuple[str, ...] = ()
+    bigcommerce_api_base: str = "https://api.bigcommerce.com"
+    bigcommerce_login_base: str = "https://login.bigcommerce.com"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -107,6 +140,24 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         "sms_rate_per_minute": int(env.get(ENV.SMS_RATE_PER_MINUTE, defaults.sms_rate_per_minute)),
         "email_from": env.get(ENV.EMAIL_FROM) or defaults.email_from,
         "ses_configuration_set": env.get(ENV.SES_CONFIGURATION_SET, defaults.ses_configuration_set),
+        "secrets_ttl_seconds": int(env.get(ENV.SECRETS_TTL_SECONDS, defaults.secrets_ttl_seconds)),
+        "metrics": env.get(ENV.METRICS) or defaults.metrics,
+        "stack": env.get(ENV.STACK) or defaults.stack,
+        "shopify_scopes": _split(env.get(ENV.SHOPIFY_SCOPES, "")) or defaults.shopify_scopes,
+        "shopify_api_version": env.get(ENV.SHOPIFY_API_VERSION) or defaults.shopify_api_version,
+        "shopify_admin_base": env.get(ENV.SHOPIFY_ADMIN_BASE, defaults.shopify_admin_base),
+        "partner_allow_http": env.get(ENV.PARTNER_ALLOW_HTTP, "") == "1",
+        "partner_timeout_seconds": float(
+            env.get(ENV.PARTNER_TIMEOUT_SECONDS, defaults.partner_timeout_seconds)
+        ),
+        "partner_max_wait_seconds": float(
+            env.get(ENV.PARTNER_MAX_WAIT_SECONDS, defaults.partner_max_wait_seconds)
+        ),
+        "bigcommerce_client_id": env.get(ENV.BIGCOMMERCE_CLIENT_ID, ""),
+        "bigcommerce_client_secrets": _split(env.get(ENV.BIGCOMMERCE_CLIENT_SECRETS, "")),
+        "bigcommerce_api_base": env.get(ENV.BIGCOMMERCE_API_BASE) or defaults.bigcommerce_api_base,
+        "bigcommerce_login_base": env.get(ENV.BIGCOMMERCE_LOGIN_BASE)
+        or defaults.bigcommerce_login_base,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -16,7 +16,9 @@ from chalicelib.config import Settings, load_settings
 from chalicelib.log import configure
 
 if TYPE_CHECKING:
+    from chalicelib.metrics import Metrics
     from chalicelib.notify.providers import SmsProvider
+    from chalicelib.secrets import SecretStore
     from chalicelib.store.repository import Store
 
 __all__ = ["Deps", "deps", "utc_now", "set_clock"]
@@ -42,6 +44,8 @@ class Deps:
     settings: Settings
     _store: Store | None = None
     _sms: dict[str, SmsProvider] = field(default_factory=dict)
+    _secrets: SecretStore | None = None
+    _metrics: Metrics | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -60,6 +64,32 @@ class Deps:
 
                 self._sms[name] = build_provider(name, self.settings)
             return self._sms[name]
+
+    @property
+    def secrets(self) -> SecretStore:
+        """Secrets (`ssm:` entries from SSM Parameter Store), cached for the configured TTL."""
+        if self._secrets is None:
+            from datetime import timedelta
+
+            from chalicelib.secrets import SecretStore, ssm_client
+
+            settings = self.settings
+            self._secrets = SecretStore(
+                lambda: ssm_client(settings.region, settings.aws_endpoint),
+                ttl=timedelta(seconds=settings.secrets_ttl_seconds),
+                clock=self.now,
+                plain_allowed=settings.stage != "prod",
+            )
+        return self._secrets
+
+    @property
+    def metrics(self) -> Metrics:
+        """The EMF metrics writer (silent unless `AFTERCARE_METRICS=emf`)."""
+        if self._metrics is None:
+            from chalicelib.metrics import build
+
+            self._metrics = build(self.settings, self.now)
+        return self._metrics
 
     def now(self) -> datetime:
         return _clock()

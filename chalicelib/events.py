@@ -36,6 +36,7 @@ __all__ = [
     "CustomerDataRequested",
     "CustomerRedact",
     "ShopRedact",
+    "OrderChanged",
     "Ignored",
 ]
 
@@ -284,6 +285,18 @@ class CustomerRedact(Event):
 @dataclass(frozen=True)
 class ShopRedact(Event):
     """Privacy: erase everything about a shop (48 h after uninstall)."""
+
+
+@dataclass(frozen=True)
+class OrderChanged(Event):
+    """An order changed; the partner said which order, not how (BigCommerce's light
+    payloads): the inbound pipeline fetches the order before any handler acts."""
+
+    order_id: str
+    change: str  # "created" | "updated" | "archived" | "status_changed" | "refunded" | ...
+    previous_status: str = ""
+    status: str = ""
+    ref_id: str = ""  # the refund or message the change is about, when there is one
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,21 @@ from chalicelib.errors import BadSignature, NotFound, PayloadTooLarge, UnknownMe
 from chalicelib.handlers import dispatch
 from chalicelib.handlers.common import Delivery
 from chalicelib.log import bind_context, get_logger
+from chalicelib.metrics import count_rejections
 
 if TYPE_CHECKING:
     from chalicelib.deps import Deps
     from chalicelib.store.models import MerchantItem
 
-__all__ = ["receive_partner", "receive_shopify", "CARRIERS", "WAREHOUSES", "shopify_merchant_id"]
+__all__ = [
+    "receive_partner",
+    "receive_shopify",
+    "receive_woocommerce",
+    "receive_bigcommerce",
+    "CARRIERS",
+    "WAREHOUSES",
+    "shopify_merchant_id",
+]
 
 log = get_logger(__name__)
 
@@ -68,12 +77,16 @@ def _run(
     headers: Mapping[str, str],
     raw_body: bytes,
 ) -> dict[str, Any]:
-    events = connector.parse(headers, raw_body)
+    return _dispatch_all(deps, delivery, connector.parse(headers, raw_body))
+
+
+def _dispatch_all(deps: Deps, delivery: Delivery, events: list[Any]) -> dict[str, Any]:
     outcomes = [
         dispatch(event, delivery.for_event(index), deps.store) for index, event in enumerate(events)
     ]
     statuses = [outcome.status for outcome in outcomes]
     log.info("webhook processed", extra={"source": delivery.source, "outcomes": statuses})
+    deps.metrics.events(delivery.source, statuses, delivery.merchant_id)
     return {
         "status": "duplicate" if statuses and set(statuses) == {"duplicate"} else "accepted",
         "events": [
@@ -83,6 +96,7 @@ def _run(
     }
 
 
+@count_rejections(route_arg="family")
 def receive_partner(
     deps: Deps,
     family: str,
@@ -113,17 +127,22 @@ def shopify_merchant_id(shop_domain: str) -> str:
     return "shp-" + shop_domain.split(".", 1)[0].lower()
 
 
+@count_rejections("shopify")
 def receive_shopify(deps: Deps, headers: Mapping[str, str], raw_body: bytes) -> dict[str, Any]:
     """A Shopify webhook: app-secret HMAC first, then the shop from the verified headers."""
     from chalicelib.connectors import shopify
 
     _check_size(raw_body, deps.settings.max_body_bytes)
-    shopify.verify(headers, raw_body, list(deps.settings.shopify_api_secrets))
+    shopify.verify(headers, raw_body, list(deps.secrets.resolve(deps.settings.shopify_api_secrets)))
     domain = shopify.shop_domain(headers)
     merchant_id = shopify_merchant_id(domain)
     with bind_context(merchant_id=merchant_id, source="shopify"):
         merchant = deps.store.merchant(merchant_id)
-        if merchant is None or merchant.status != "active":
+        # Privacy topics (and a repeated app/uninstalled) still reach an uninstalled shop:
+        # shop/redact arrives 48 hours after the uninstall.
+        after_uninstall = shopify.COMPLIANCE_TOPICS | {"app/uninstalled"}
+        inactive_ok = merchant is not None and shopify.topic(headers) in after_uninstall
+        if merchant is None or (merchant.status != "active" and not inactive_ok):
             if shopify.topic(headers) in shopify.COMPLIANCE_TOPICS:
                 return {
                     "status": "accepted",
@@ -133,3 +152,74 @@ def receive_shopify(deps: Deps, headers: Mapping[str, str], raw_body: bytes) -> 
             raise UnknownMerchant(f"no active merchant for {domain}")
         delivery = Delivery(merchant, "shopify", shopify.delivery_id(headers, raw_body), deps.now())
         return _run(deps, shopify, delivery, headers, raw_body)
+
+
+def _verified_merchant(
+    deps: Deps,
+    merchant_id: str,
+    source: str,
+    connector: ModuleType,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+) -> MerchantItem:
+    merchant = _active_merchant(deps, merchant_id)
+    secrets = list(merchant.webhook_secrets.get(source) or [])
+    if not secrets:
+        raise BadSignature(f"no {source} webhook secret is configured for this merchant")
+    connector.verify(headers, raw_body, secrets)
+    return merchant
+
+
+@count_rejections("woocommerce")
+def receive_woocommerce(
+    deps: Deps, merchant_id: str, headers: Mapping[str, str], raw_body: bytes
+) -> dict[str, Any]:
+    """A WooCommerce webhook. Its unsigned `webhook_id=N` ping (sent while a webhook is
+    saved, before anything is stored) gets a 200 and does nothing. Order refunds are
+    deduplicated per refund id by their handler.
+
+    Raises `PayloadTooLarge`, `UnknownMerchant`, `BadSignature` or `MalformedPayload`.
+    """
+    from chalicelib.connectors import woocommerce
+
+    _check_size(raw_body, deps.settings.max_body_bytes)
+    if woocommerce.is_ping(headers, raw_body):
+        return {"status": "accepted", "events": [], "detail": "ping"}
+    with bind_context(merchant_id=merchant_id, source="woocommerce"):
+        merchant = _verified_merchant(
+            deps, merchant_id, "woocommerce", woocommerce, headers, raw_body
+        )
+        dedupe = woocommerce.delivery_id(headers, raw_body)
+        delivery = Delivery(merchant, "woocommerce", dedupe, deps.now())
+        return _run(deps, woocommerce, delivery, headers, raw_body)
+
+
+@count_rejections("bigcommerce")
+def receive_bigcommerce(
+    deps: Deps, merchant_id: str, headers: Mapping[str, str], raw_body: bytes
+) -> dict[str, Any]:
+    """A BigCommerce webhook: check our secret header, then complete each light order
+    event by fetching the order (`OrderPlaced` / `OrderUpdated`) before dispatching.
+
+    Raises `PayloadTooLarge`, `UnknownMerchant`, `BadSignature`, `MalformedPayload`, or
+    `ProviderError` (502: the order could not be fetched; BigCommerce retries).
+    """
+    from chalicelib.connectors import bigcommerce
+    from chalicelib.events import OrderChanged
+
+    _check_size(raw_body, deps.settings.max_body_bytes)
+    with bind_context(merchant_id=merchant_id, source="bigcommerce"):
+        merchant = _verified_merchant(
+            deps, merchant_id, "bigcommerce", bigcommerce, headers, raw_body
+        )
+        dedupe = bigcommerce.delivery_id(headers, raw_body)
+        delivery = Delivery(merchant, "bigcommerce", dedupe, deps.now())
+        events = bigcommerce.parse(headers, raw_body)
+        if any(isinstance(event, OrderChanged) for event in events):
+            from chalicelib.partners import fetch_bigcommerce_order
+
+            events = [
+                fetch_bigcommerce_order(deps, merchant, e) if isinstance(e, OrderChanged) else e
+                for e in events
+            ]
+        return _dispatch_all(deps, delivery, events)

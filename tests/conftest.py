@@ -107,3 +107,18 @@ def sms_sent(stack: object):
         return list(backend.sms_messages.values())
 
     return read
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_operations() -> Iterator[object]:
+    """Every AWS call the app's code makes in this run, for the least-privilege test (issue 13);
+    written to test-artifacts/aws-operations.json at the end."""
+    from tests.aws_operations import OperationRecorder
+
+    with OperationRecorder(ARTIFACTS / "aws-operations.json") as recorder:
+        yield recorder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The least-privilege check reads what the whole run recorded, so it runs last."""
+    items.sort(key=lambda item: item.path.name == "test_least_privilege.py")

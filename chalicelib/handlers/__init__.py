@@ -11,16 +11,32 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import Duplicate, StaleVersion
 from chalicelib.events import (
+    AppUninstalled,
+    CustomerDataRequested,
+    CustomerRedact,
     Event,
     Ignored,
     OrderCancelled,
     OrderPlaced,
     OrderUpdated,
+    RefundIssued,
+    ReturnRequested,
+    ReturnStatusChanged,
     ShipmentCreated,
     ShipmentUpdated,
+    ShopRedact,
 )
 from chalicelib.handlers.common import Delivery, Outcome
+from chalicelib.handlers.messages import SmsReply, on_sms_reply
 from chalicelib.handlers.orders import on_order_cancelled, on_order_placed
+from chalicelib.handlers.privacy import (
+    on_app_uninstalled,
+    on_customer_data_request,
+    on_customer_redact,
+    on_shop_redact,
+)
+from chalicelib.handlers.refunds import on_refund_issued
+from chalicelib.handlers.returns import on_return_requested, on_return_status_changed
 from chalicelib.handlers.shipments import on_shipment_created, on_shipment_updated
 from chalicelib.log import get_logger
 
@@ -62,4 +78,12 @@ HANDLERS: dict[type[Event], Handler] = {
     OrderCancelled: on_order_cancelled,
     ShipmentCreated: on_shipment_created,
     ShipmentUpdated: on_shipment_updated,
+    SmsReply: on_sms_reply,
+    ReturnRequested: on_return_requested,
+    ReturnStatusChanged: on_return_status_changed,
+    RefundIssued: on_refund_issued,
+    AppUninstalled: on_app_uninstalled,
+    CustomerDataRequested: on_customer_data_request,
+    CustomerRedact: on_customer_redact,
+    ShopRedact: on_shop_redact,
 }

@@ -1,10 +1,14 @@
-"""Merchant use cases: create a merchant with its API key (install flows and local seeding)."""
+"""Merchant use cases: create a merchant with its API key (install flows and local seeding).
+
+A new merchant is enrolled for the weekly digest in the same transaction (its schedule item).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from chalicelib.api import hash_api_key, new_api_key
+from chalicelib.digest.schedule import new_schedule
 from chalicelib.store.records import api_key_pointer, new_merchant
 from chalicelib.store.repository import Store
 
@@ -39,5 +43,6 @@ def create_merchant(
     uow = store.unit_of_work()
     uow.insert("merchant", merchant)
     uow.insert("api_key", api_key_pointer(key_hash, merchant_id))
+    uow.insert("digest_schedule", new_schedule(merchant_id, merchant.timezone, now))
     uow.commit()
     return key

@@ -14,7 +14,12 @@ from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_r
 from chalicelib.notify.phone import normalize_e164
 from chalicelib.store import keys
 from chalicelib.store.models import CustomerItem, OrderItem
-from chalicelib.store.records import new_customer, new_order, new_timeline_entry
+from chalicelib.store.records import (
+    new_customer,
+    new_order,
+    new_timeline_entry,
+    phone_owner_update,
+)
 from chalicelib.store.repository import ItemRef, Store
 
 __all__ = ["on_order_placed", "on_order_cancelled"]
@@ -90,6 +95,8 @@ def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Out
             customer.order_ids = {*customer.order_ids, event.order_id}
             customer.spend = str(Decimal(customer.spend) + event.total.amount)
         uow.save("customer", customer)
+        if customer.phone:  # inbound SMS find the customer through the number
+            uow.update("phone", *phone_owner_update(customer.phone, mid, info.customer_id))
 
     if is_new:
         uow.insert(

@@ -28,6 +28,8 @@ __all__ = [
     "provider_message",
     "rate_window",
     "weekly_stats",
+    "digest_schedule",
+    "DIGEST_DUE",
     "cases_of",
     "outbox_of",
     "customer_timeline",
@@ -35,6 +37,16 @@ __all__ = [
     "due_partition",
     "due_partitions",
     "due_sort",
+    "ITEM_SHARDS",
+    "merchant_items",
+    "merchant_items_partitions",
+    "merchant_of_key",
+    "oauth_state",
+    "credentials",
+    "refund_guard",
+    "refund_pointer",
+    "privacy_request",
+    "privacy_requests_of",
     "iso",
     "iso_week",
     "normalize_tracking",
@@ -137,6 +149,14 @@ def weekly_stats(merchant_id: str, week: str) -> str:
     return f"STATS#{merchant_id}#{week}"
 
 
+DIGEST_DUE = "DIGEST"  # due-index kind of weekly-digest work: schedules and their e-mails
+
+
+def digest_schedule(merchant_id: str) -> str:
+    """A merchant's weekly-digest schedule (next week to send, when); due kind DIGEST_DUE."""
+    return f"DIGEST#{merchant_id}"
+
+
 def cases_of(merchant_id: str) -> str:
     """GSI1 partition: a merchant's cases, sorted by opening time."""
     return f"CASES#{merchant_id}"
@@ -169,3 +189,53 @@ def due_partitions(kind: str) -> list[str]:
 
 def due_sort(due_at: datetime, item_pk: str) -> str:
     return f"{iso(due_at)}#{item_pk}"
+
+
+# --- Marketplace install, refunds and privacy (issue 3) -----------------------------------
+ITEM_SHARDS = 8  # a merchant's item index (gsi1) is spread over this many partitions
+
+
+def merchant_items(merchant_id: str, item_pk: str) -> str:
+    """GSI1 partition listing `item_pk` among its merchant's items (shop/redact finds them)."""
+    shard = int(hashlib.sha256(item_pk.encode()).hexdigest(), 16) % ITEM_SHARDS
+    return merchant_items_partitions(merchant_id)[shard]
+
+
+def merchant_items_partitions(merchant_id: str) -> list[str]:
+    """Every shard of a merchant's item index: what an erasure of the shop queries."""
+    return [f"ITEMS#{merchant_id}#{shard}" for shard in range(ITEM_SHARDS)]
+
+
+def merchant_of_key(pk: str) -> str | None:
+    """The merchant id inside a `PREFIX#{merchant_id}#...` key (receipts, orders...), or None."""
+    parts = pk.split("#", 2)
+    return parts[1] if len(parts) == 3 and parts[1] else None
+
+
+def oauth_state(platform: str, nonce: str) -> str:
+    """A single-use install/connect state nonce (expires by TTL)."""
+    return f"OAUTHSTATE#{platform}#{nonce}"
+
+
+def credentials(merchant_id: str) -> str:
+    """A merchant's marketplace API credentials (tokens): read only by outbound calls."""
+    return f"CREDENTIALS#{merchant_id}"
+
+
+def refund_guard(merchant_id: str, outbox_id: str) -> str:
+    """Idempotency guard of one outbound refund, written before the partner is called."""
+    return f"REFUNDGUARD#{merchant_id}#{outbox_id}"
+
+
+def refund_pointer(merchant_id: str, refund_id: str) -> str:
+    """A refund we issued, by the partner's refund id: recognises its webhook echo."""
+    return f"REFUND#{merchant_id}#{refund_id}"
+
+
+def privacy_request(merchant_id: str, request_id: str) -> str:
+    return f"PRIVACY#{merchant_id}#{request_id}"
+
+
+def privacy_requests_of(merchant_id: str) -> str:
+    """GSI1 partition: a merchant's privacy requests (data exports), newest last."""
+    return f"PRIVACYREQUESTS#{merchant_id}"

@@ -45,6 +45,12 @@ __all__ = [
     "MessagePointerItem",
     "RateWindowItem",
     "StatsItem",
+    "DigestScheduleItem",
+    "OAuthStateItem",
+    "CredentialsItem",
+    "RefundGuardItem",
+    "RefundPointerItem",
+    "PrivacyRequestItem",
     "ALL_MODELS",
     "bind",
 ]
@@ -110,6 +116,7 @@ class MerchantItem(BaseItem):
     webhook_secrets = JSONAttribute(default=dict)  # partner -> [current, previous]
     settings = JSONAttribute(default=dict)
     created_at = UTCDateTimeAttribute()
+    uninstalled_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -144,6 +151,9 @@ class CustomerItem(BaseItem):
     # data); feeds repeat detection and the 90-day return count without a query
     recent_cases = JSONAttribute(default=list)
     updated_at = UTCDateTimeAttribute()
+    redacted_at = UTCDateTimeAttribute(null=True)  # personal data erased (customers/redact)
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -165,6 +175,8 @@ class OrderItem(BaseItem):
     delivered_at = UTCDateTimeAttribute(null=True)
     tracking_numbers = UnicodeSetAttribute(default=set)
     returned = JSONAttribute(default=dict)  # line id -> quantity approved for return
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -186,6 +198,8 @@ class ShipmentItem(BaseItem):
     scans = JSONAttribute(default=list)
     notified = UnicodeSetAttribute(default=set)  # message kinds already queued
     updated_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
 
 
@@ -272,6 +286,25 @@ class ReceiptItem(BaseItem):
 
     received_at = UTCDateTimeAttribute()
     expires = TTLAttribute()
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+
+    def __init__(
+        self,
+        hash_key: Any = None,
+        range_key: Any = None,
+        _user_instantiated: bool = True,
+        **attributes: Any,
+    ) -> None:
+        super().__init__(hash_key, range_key, _user_instantiated, **attributes)
+        # Receipts are built in one place (`UnitOfWork.add_receipt`); indexing them here keeps
+        # every receipt findable by its merchant for shop/redact without touching that code.
+        if _user_instantiated and self.gsi1pk is None and getattr(self, "pk", None):
+            from chalicelib.store import keys
+
+            owner = keys.merchant_of_key(self.pk)
+            if owner:
+                self.gsi1pk, self.gsi1sk = keys.merchant_items(owner, self.pk), self.pk
 
 
 class ReturnCodeItem(BaseItem):
@@ -280,6 +313,8 @@ class ReturnCodeItem(BaseItem):
     merchant_id = UnicodeAttribute()
     case_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
 
 
 class PhonePointerItem(BaseItem):
@@ -315,6 +350,101 @@ class StatsItem(BaseItem):
     """Per-merchant, per-ISO-week counters, incremented at event time (attributes `c#<name>`)."""
 
 
+class DigestScheduleItem(BaseItem):
+    """When a merchant's next weekly digest is due and for which week; on the due index
+    (kind DIGEST) while the merchant gets digests. Claiming a week advances it in the same
+    transaction that inserts that week's e-mail (an outbox item with a week-derived id)."""
+
+    merchant_id = UnicodeAttribute()
+    week = UnicodeAttribute()  # ISO week (UTC) of the next digest, e.g. 2026-W48
+    due_at = UTCDateTimeAttribute()
+    last_week = UnicodeAttribute(null=True)  # the week most recently claimed
+    updated_at = UTCDateTimeAttribute()
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+    due = DueIndex()
+
+
+class OAuthStateItem(BaseItem):
+    """A single-use install/connect state nonce: consumed by a conditional delete; TTL."""
+
+    platform = UnicodeAttribute()
+    subject = UnicodeAttribute()  # the shop domain or store URL the flow was started for
+    merchant_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires = TTLAttribute()
+    used = BooleanAttribute(default=False)
+    data = JSONAttribute(default=dict)  # e.g. the API key to show once after a connect
+
+
+class CredentialsItem(BaseItem):
+    """A merchant's marketplace API credentials. Secrets: never logged, never sent to clients.
+
+    Stored in the table (encrypted at rest by DynamoDB); KMS envelope encryption per item
+    is the production follow-up (docs/install.md).
+    """
+
+    merchant_id = UnicodeAttribute()
+    platform = UnicodeAttribute()  # shopify | woocommerce | bigcommerce
+    account = UnicodeAttribute()  # shop domain, store URL or store hash
+    access_token = UnicodeAttribute()  # Shopify/BigCommerce token; WooCommerce consumer key
+    secret = UnicodeAttribute(null=True)  # WooCommerce consumer secret
+    refresh_token = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute(null=True)
+    refresh_expires_at = UTCDateTimeAttribute(null=True)
+    scopes = JSONAttribute(default=list)
+    updated_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    def __repr__(self) -> str:  # tokens never reach a log line or a traceback
+        return f"CredentialsItem({self.merchant_id}, {self.platform})"
+
+
+class RefundGuardItem(BaseItem):
+    """One outbound refund's idempotency guard: written before the partner call, completed
+    with the partner's refund id after it; a retry reads it instead of refunding again."""
+
+    merchant_id = UnicodeAttribute()
+    outbox_id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    status = UnicodeAttribute(default="started")  # started | done
+    refund_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+
+
+class RefundPointerItem(BaseItem):
+    """A refund we issued, keyed by the partner's refund id: its webhook echo is ours."""
+
+    merchant_id = UnicodeAttribute()
+    outbox_id = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    case_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+
+
+class PrivacyRequestItem(BaseItem):
+    """A customer data request answered for the merchant: the assembled document (personal
+    data; deleted by that customer's redaction and by shop/redact)."""
+
+    merchant_id = UnicodeAttribute()
+    request_id = UnicodeAttribute()
+    kind = UnicodeAttribute(default="data_request")
+    customer_id = UnicodeAttribute(null=True)
+    document = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    by_merchant = ByMerchantIndex()
+
+
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     MerchantItem,
     PointerItem,
@@ -330,6 +460,12 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     MessagePointerItem,
     RateWindowItem,
     StatsItem,
+    DigestScheduleItem,
+    OAuthStateItem,
+    CredentialsItem,
+    RefundGuardItem,
+    RefundPointerItem,
+    PrivacyRequestItem,
 )
 
 

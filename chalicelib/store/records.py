@@ -7,19 +7,24 @@ cause with `keys.short_hash`.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.store import keys
 from chalicelib.store.models import (
     CaseItem,
+    CredentialsItem,
     CustomerItem,
     MerchantItem,
     MessagePointerItem,
+    OAuthStateItem,
     OrderItem,
     OutboxItem,
     PhonePointerItem,
     PointerItem,
+    PrivacyRequestItem,
+    RefundGuardItem,
+    RefundPointerItem,
     ReturnCodeItem,
     ShipmentItem,
     TimelineItem,
@@ -27,6 +32,8 @@ from chalicelib.store.models import (
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
+
+_Indexed = TypeVar("_Indexed", bound=Any)
 
 __all__ = [
     "new_merchant",
@@ -43,7 +50,19 @@ __all__ = [
     "phone_sent_update",
     "set_outbox_due",
     "clear_outbox_due",
+    "new_oauth_state",
+    "new_credentials",
+    "new_refund_guard",
+    "new_refund_pointer",
+    "new_privacy_request",
 ]
+
+
+def _indexed(item: _Indexed) -> _Indexed:
+    """`item` listed in its merchant's item index (gsi1 `ITEMS#...`), for shop/redact."""
+    item.gsi1pk = keys.merchant_items(item.merchant_id, item.pk)
+    item.gsi1sk = item.pk
+    return item
 
 
 def new_merchant(merchant_id: str, name: str, now: datetime, **fields: Any) -> MerchantItem:
@@ -62,32 +81,38 @@ def api_key_pointer(key_hash: str, merchant_id: str) -> PointerItem:
 
 
 def new_customer(merchant_id: str, customer_id: str, now: datetime) -> CustomerItem:
-    return CustomerItem(
-        pk=keys.customer(merchant_id, customer_id),
-        sk=keys.META,
-        merchant_id=merchant_id,
-        customer_id=customer_id,
-        updated_at=now,
+    return _indexed(
+        CustomerItem(
+            pk=keys.customer(merchant_id, customer_id),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            customer_id=customer_id,
+            updated_at=now,
+        )
     )
 
 
 def new_order(merchant_id: str, order_id: str, **fields: Any) -> OrderItem:
-    return OrderItem(
-        pk=keys.order(merchant_id, order_id),
-        sk=keys.META,
-        merchant_id=merchant_id,
-        order_id=order_id,
-        **fields,
+    return _indexed(
+        OrderItem(
+            pk=keys.order(merchant_id, order_id),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            order_id=order_id,
+            **fields,
+        )
     )
 
 
 def new_shipment(merchant_id: str, tracking_number: str, now: datetime) -> ShipmentItem:
-    return ShipmentItem(
-        pk=keys.shipment(merchant_id, tracking_number),
-        sk=keys.META,
-        merchant_id=merchant_id,
-        tracking_number=keys.normalize_tracking(tracking_number),
-        updated_at=now,
+    return _indexed(
+        ShipmentItem(
+            pk=keys.shipment(merchant_id, tracking_number),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            tracking_number=keys.normalize_tracking(tracking_number),
+            updated_at=now,
+        )
     )
 
 
@@ -185,12 +210,14 @@ def new_outbox(
 
 def new_return_code(merchant_id: str, code: str, case_id: str, now: datetime) -> ReturnCodeItem:
     """The pointer that reserves `code` for one case (insert it: a taken code fails)."""
-    return ReturnCodeItem(
-        pk=keys.return_code(merchant_id, code),
-        sk=keys.META,
-        merchant_id=merchant_id,
-        case_id=case_id,
-        created_at=now,
+    return _indexed(
+        ReturnCodeItem(
+            pk=keys.return_code(merchant_id, code),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            case_id=case_id,
+            created_at=now,
+        )
     )
 
 
@@ -239,3 +266,84 @@ def clear_outbox_due(item: OutboxItem) -> None:
     """Take the item off the due index (final state)."""
     item.due_pk = None
     item.due_sk = None
+
+
+# --- Marketplace install, refunds and privacy (issue 3) -----------------------------------
+
+
+def new_oauth_state(
+    platform: str, nonce: str, subject: str, now: datetime, ttl: timedelta, **fields: Any
+) -> OAuthStateItem:
+    """A single-use state nonce for an install/connect flow started for `subject`."""
+    return OAuthStateItem(
+        pk=keys.oauth_state(platform, nonce),
+        sk=keys.META,
+        platform=platform,
+        subject=subject,
+        created_at=now,
+        expires=now + ttl,
+        **fields,
+    )
+
+
+def new_credentials(
+    merchant_id: str, platform: str, account: str, access_token: str, now: datetime, **fields: Any
+) -> CredentialsItem:
+    return _indexed(
+        CredentialsItem(
+            pk=keys.credentials(merchant_id),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            platform=platform,
+            account=account,
+            access_token=access_token,
+            updated_at=now,
+            **fields,
+        )
+    )
+
+
+def new_refund_guard(
+    merchant_id: str, outbox_id: str, platform: str, now: datetime
+) -> RefundGuardItem:
+    return _indexed(
+        RefundGuardItem(
+            pk=keys.refund_guard(merchant_id, outbox_id),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            outbox_id=outbox_id,
+            platform=platform,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def new_refund_pointer(
+    merchant_id: str, refund_id: str, outbox_id: str, now: datetime, **fields: Any
+) -> RefundPointerItem:
+    return _indexed(
+        RefundPointerItem(
+            pk=keys.refund_pointer(merchant_id, refund_id),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            outbox_id=outbox_id,
+            created_at=now,
+            **fields,
+        )
+    )
+
+
+def new_privacy_request(
+    merchant_id: str, request_id: str, now: datetime, **fields: Any
+) -> PrivacyRequestItem:
+    return PrivacyRequestItem(
+        pk=keys.privacy_request(merchant_id, request_id),
+        sk=keys.META,
+        merchant_id=merchant_id,
+        request_id=request_id,
+        created_at=now,
+        gsi1pk=keys.privacy_requests_of(merchant_id),
+        gsi1sk=f"{keys.iso(now)}#{request_id}",
+        **fields,
+    )

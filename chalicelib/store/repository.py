@@ -220,6 +220,45 @@ class Store:
         )
         return due[:limit]
 
+    def due_digest_work(self, now: datetime, limit: int) -> list[BaseItem]:
+        """Weekly-digest work due at `now`, oldest first, from the sparse due index only:
+        `DigestScheduleItem`s whose week is due and digest `OutboxItem`s waiting to be sent
+        or retried. 4 Queries (keys only) + BatchGetItem; cost grows with the work due."""
+        from chalicelib.store.models import DigestScheduleItem
+
+        refs: dict[str, ItemRef] = {}
+        upper = keys.iso(now) + "~"
+        for partition in keys.due_partitions(keys.DIGEST_DUE):
+            query = DigestScheduleItem.due.query(
+                partition, DigestScheduleItem.due_sk <= upper, limit=limit
+            )
+            for entry in query:
+                model = OutboxItem if entry.pk.startswith("OUTBOX#") else DigestScheduleItem
+                refs[entry.pk] = ItemRef(model, entry.pk, entry.sk)
+        found = [item for item in self.get_many_chunked(refs) if item is not None]
+        return sorted(found, key=lambda item: item.due_sk or "")[:limit]
+
+    def weekly_counters(self, merchant_id: str, weeks: list[str]) -> dict[str, dict[str, Any]]:
+        """The `c#<name>` counters of each of `weeks` (name -> Decimal; {} for a week
+        without any), in one BatchGetItem: a constant read, however many cases there are."""
+        from decimal import Decimal
+
+        wanted = {keys.weekly_stats(merchant_id, week): week for week in weeks}
+        found: dict[str, dict[str, Any]] = {week: {} for week in weeks}
+        pending = [{"pk": {"S": pk}, "sk": {"S": keys.META}} for pk in wanted]
+        while pending:
+            response = self.connection.client.batch_get_item(
+                RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
+            )
+            for raw in response.get("Responses", {}).get(self.table_name, []):
+                found[wanted[raw["pk"]["S"]]] = {
+                    name[2:]: Decimal(value["N"])
+                    for name, value in raw.items()
+                    if name.startswith("c#") and "N" in value
+                }
+            pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+        return found
+
     def get_many_chunked(self, refs: Mapping[str, ItemRef]) -> Iterator[Any]:
         """`get_many` over any number of refs, in batches of 100."""
         labels = list(refs)

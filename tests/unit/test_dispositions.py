@@ -65,9 +65,7 @@ def test_every_table_row_has_a_row_test() -> None:
         ("generic", "NEEDS_REPAIR", N),
     ],
 )
-def test_case_spacing_and_hyphens_do_not_matter(
-    wms: str, word: str, expected: Disposition
-) -> None:
+def test_case_spacing_and_hyphens_do_not_matter(wms: str, word: str, expected: Disposition) -> None:
     assert normalize_disposition(wms, word) is expected
 
 

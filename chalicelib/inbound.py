@@ -63,13 +63,6 @@ def _connector(family: str, partner: str) -> tuple[str, ModuleType]:
     return path.rsplit(".", 1)[1], importlib.import_module(path)
 
 
-def _active_merchant(deps: Deps, merchant_id: str) -> MerchantItem:
-    merchant = deps.store.merchant(merchant_id)
-    if merchant is None or merchant.status != "active":
-        raise UnknownMerchant(f"no active merchant '{merchant_id}'")
-    return merchant
-
-
 def _run(
     deps: Deps,
     connector: ModuleType,
@@ -113,11 +106,7 @@ def receive_partner(
     _check_size(raw_body, deps.settings.max_body_bytes)
     source, connector = _connector(family, partner)
     with bind_context(merchant_id=merchant_id, source=source):
-        merchant = _active_merchant(deps, merchant_id)
-        secrets = list(merchant.webhook_secrets.get(source) or [])
-        if not secrets:
-            raise BadSignature(f"no {source} webhook secret is configured for this merchant")
-        connector.verify(headers, raw_body, secrets)
+        merchant = _verified_merchant(deps, merchant_id, source, connector, headers, raw_body)
         delivery = Delivery(merchant, source, connector.delivery_id(headers, raw_body), deps.now())
         return _run(deps, connector, delivery, headers, raw_body)
 
@@ -137,11 +126,13 @@ def receive_shopify(deps: Deps, headers: Mapping[str, str], raw_body: bytes) -> 
     domain = shopify.shop_domain(headers)
     merchant_id = shopify_merchant_id(domain)
     with bind_context(merchant_id=merchant_id, source="shopify"):
-        merchant = deps.store.merchant(merchant_id)
         # Privacy topics (and a repeated app/uninstalled) still reach an uninstalled shop:
-        # shop/redact arrives 48 hours after the uninstall.
+        # shop/redact arrives 48 hours after the uninstall. They change the merchant, so
+        # they read it fresh; other topics take it from the container's cache.
         after_uninstall = shopify.COMPLIANCE_TOPICS | {"app/uninstalled"}
-        inactive_ok = merchant is not None and shopify.topic(headers) in after_uninstall
+        lifecycle_topic = shopify.topic(headers) in after_uninstall
+        merchant, _ = deps.store.cached_merchant(merchant_id, refresh=lifecycle_topic)
+        inactive_ok = merchant is not None and lifecycle_topic
         if merchant is None or (merchant.status != "active" and not inactive_ok):
             if shopify.topic(headers) in shopify.COMPLIANCE_TOPICS:
                 return {
@@ -162,7 +153,33 @@ def _verified_merchant(
     headers: Mapping[str, str],
     raw_body: bytes,
 ) -> MerchantItem:
-    merchant = _active_merchant(deps, merchant_id)
+    """The active merchant `merchant_id`, once `connector` verified the request with the
+    merchant's `source` secrets. The merchant comes from the container's cache when it can;
+    a check that fails against a cached copy reads the merchant again, once, so a secret
+    rotated through another container is never refused.
+
+    Raises `UnknownMerchant` or `BadSignature`.
+    """
+    merchant, cached = deps.store.cached_merchant(merchant_id)
+    try:
+        return _verify(merchant, merchant_id, source, connector, headers, raw_body)
+    except BadSignature:
+        if not cached:
+            raise
+    fresh, _ = deps.store.cached_merchant(merchant_id, refresh=True)
+    return _verify(fresh, merchant_id, source, connector, headers, raw_body)
+
+
+def _verify(
+    merchant: MerchantItem | None,
+    merchant_id: str,
+    source: str,
+    connector: ModuleType,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+) -> MerchantItem:
+    if merchant is None or merchant.status != "active":
+        raise UnknownMerchant(f"no active merchant '{merchant_id}'")
     secrets = list(merchant.webhook_secrets.get(source) or [])
     if not secrets:
         raise BadSignature(f"no {source} webhook secret is configured for this merchant")

@@ -108,7 +108,7 @@ def _reply(deps: Deps, provider: str, message: CustomerMessage) -> Outcome:
     if owner is None:
         return Outcome("ignored", "no customer has this number")
     merchant_id, customer_id = owner
-    merchant = deps.store.merchant(merchant_id)
+    merchant, _ = deps.store.cached_merchant(merchant_id)
     if merchant is None or merchant.status != "active":
         return Outcome("ignored", "the number's merchant is not active")
     reply = SmsReply(

@@ -26,6 +26,8 @@ from pynamodb.connection.base import MetaTable
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.store.merchant_cache import CACHE as MERCHANT_CACHE
+
 if TYPE_CHECKING:
     from chalicelib.config import Settings
 
@@ -118,6 +120,26 @@ class MerchantItem(BaseItem):
     created_at = UTCDateTimeAttribute()
     uninstalled_at = UTCDateTimeAttribute(null=True)
     version = VersionAttribute()
+
+    # Direct writes (outside a unit of work, which does the same) drop this container's
+    # cached copy (store/merchant_cache.py), whether or not they succeed.
+    def save(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().save(*args, **kwargs)
+        finally:
+            MERCHANT_CACHE.forget(self.Meta.table_name, self.pk)
+
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().update(*args, **kwargs)
+        finally:
+            MERCHANT_CACHE.forget(self.Meta.table_name, self.pk)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().delete(*args, **kwargs)
+        finally:
+            MERCHANT_CACHE.forget(self.Meta.table_name, self.pk)
 
 
 class PointerItem(BaseItem):

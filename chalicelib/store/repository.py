@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.errors import MalformedPayload
 from chalicelib.store import keys
+from chalicelib.store.merchant_cache import CACHE as MERCHANT_CACHE
 from chalicelib.store.models import (
     BaseItem,
     CaseItem,
@@ -85,6 +86,23 @@ class Store:
 
     def merchant(self, merchant_id: str) -> MerchantItem | None:
         return self.get(MerchantItem, keys.merchant(merchant_id))
+
+    def cached_merchant(
+        self, merchant_id: str, *, refresh: bool = False
+    ) -> tuple[MerchantItem | None, bool]:
+        """The merchant through this container's cache (`store/merchant_cache.py`), and
+        whether it came from there without a read. `refresh` reads it in any case; a read
+        active merchant is kept for the next calls."""
+        pk = keys.merchant(merchant_id)
+        raw = None if refresh else MERCHANT_CACHE.get(self.table_name, pk)
+        if raw is not None:
+            return MerchantItem.from_raw_data(raw), True
+        merchant = self.get(MerchantItem, pk)
+        if merchant is not None and merchant.status == "active":
+            MERCHANT_CACHE.put(self.table_name, pk, merchant.serialize())
+        else:
+            MERCHANT_CACHE.forget(self.table_name, pk)
+        return merchant, False
 
     def merchant_by_api_key_hash(self, key_hash: str) -> MerchantItem | None:
         pointer = self.get(PointerItem, keys.api_key(key_hash))

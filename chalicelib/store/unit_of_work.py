@@ -20,6 +20,7 @@ from pynamodb.expressions.operand import Path, Value
 
 from chalicelib.errors import Duplicate, StaleVersion
 from chalicelib.store import keys
+from chalicelib.store.merchant_cache import CACHE as MERCHANT_CACHE
 from chalicelib.store.models import BaseItem, ReceiptItem, StatsItem
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ class UnitOfWork:
             )
         except TransactWriteError as exc:
             raise _translate(exc, [op.label for op in ordered]) from exc
+        finally:
+            _forget_cached_merchants(ordered)
         for op in ordered:
             if op.model is not None:
                 op.model.update_local_version_attribute()
@@ -156,6 +159,18 @@ class UnitOfWork:
             kwargs = item.get_update_kwargs_from_instance(actions=actions)
             ops.append(_Op(f"stats:{week}", "update", kwargs))
         return ops
+
+
+def _forget_cached_merchants(ops: list[_Op]) -> None:
+    """Drop the merchants this transaction writes (or tried to) from the container's cache."""
+    prefix = keys.merchant("")
+    for op in ops:
+        if op.kind == "check":
+            continue
+        key = op.kwargs.get("Item") or op.kwargs.get("Key") or {}
+        pk = (key.get("pk") or {}).get("S", "")
+        if pk.startswith(prefix):
+            MERCHANT_CACHE.forget(op.kwargs["TableName"], pk)
 
 
 def _translate(exc: TransactWriteError, labels: list[str]) -> Exception:

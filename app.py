@@ -284,3 +284,25 @@ def get_privacy_request(request_id: str) -> Response:
     from chalicelib.handlers import privacy
 
     return _respond(lambda: privacy.get_privacy_request(*_merchant(), request_id))
+
+
+# --- Outbox stream consumer (issue 13): new outbox items are sent as soon as they commit ----
+
+# Chalice needs an ARN here when the app is loaded; the packaged template replaces it with
+# the table's `StreamArn` (infra/resources.json, merged by `chalice package`), where the
+# mapping's retries, dead-letter queue and filter are set too (docs/deploy.md).
+OUTBOX_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/aftercare/stream/set-by-infra"
+
+
+@app.on_dynamodb_record(
+    stream_arn=OUTBOX_STREAM_ARN,
+    batch_size=25,
+    starting_position="LATEST",
+    name="send_outbox_stream",
+    maximum_batching_window_in_seconds=0,
+)
+def send_outbox_stream(event: Any) -> dict[str, int]:
+    from chalicelib.notify.stream_consumer import deliver_records
+
+    d = deps()
+    return deliver_records(d, event.to_dict().get("Records", []), d.now())

@@ -38,12 +38,19 @@ STAGES = ("dev", "prod")
 PLATFORM_ACTIONS = {
     "logs:CreateLogStream": "Lambda opens the function's log stream in its log group",
     "logs:PutLogEvents": "Lambda writes the function's logs (and the EMF metric lines)",
-    "sqs:SendMessage": "Lambda parks a failed scheduled run in the dead-letter queue",
+    "sqs:SendMessage": "Lambda parks a failed scheduled run or stream batch in the DLQ",
+    # The outbox stream consumer's event source mapping reads the table's stream with the role.
+    "dynamodb:DescribeStream": "Lambda's stream poller finds the outbox stream's shards",
+    "dynamodb:GetRecords": "Lambda's stream poller reads the outbox stream's records",
+    "dynamodb:GetShardIterator": "Lambda's stream poller positions itself in each shard",
+    "dynamodb:ListStreams": "Lambda's stream poller lists the table's streams",
 }
+STREAM_ACTIONS = {action for action in PLATFORM_ACTIONS if action.startswith("dynamodb:")}
 # The only resources a statement may name. "*" is allowed for sns:Publish alone.
 SCOPED_RESOURCES = (
     "arn:aws:dynamodb:*:*:table/aftercare-*",
     "arn:aws:dynamodb:*:*:table/aftercare-*/index/*",
+    "arn:aws:dynamodb:*:*:table/aftercare-*/stream/*",
     "arn:aws:ssm:*:*:parameter/aftercare/*",
     "arn:aws:sqs:*:*:aftercare-*-dlq",
     "arn:aws:logs:*:*:log-group:/aws/lambda/aftercare-*:*",
@@ -210,6 +217,24 @@ def test_an_unused_action_or_a_wider_resource_fails_the_check():
     problems = too_wide(widened)
     assert problems[0].startswith("Table: ['dynamodb:GetItem'") and problems[0].endswith("on '*'")
     assert problems[1:] == ["All: wildcard action s3:*", "All: ['s3:*'] on '*'"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_stream_consumer_may_read_exactly_the_stacks_table_stream(stage):
+    policy = load_policy(stage)
+    stream = f"{_table_arn('aftercare-prod-x')}/stream/2026-11-23T15:00:00.000"
+    assert all(allows(policy, action, stream) for action in STREAM_ACTIONS)
+    [statement] = [s for s in policy["Statement"] if set(_as_list(s["Action"])) & STREAM_ACTIONS]
+    assert set(_as_list(statement["Action"])) == STREAM_ACTIONS  # the stream read, nothing else
+    assert _as_list(statement["Resource"]) == ["arn:aws:dynamodb:*:*:table/aftercare-*/stream/*"]
+    other = f"{_table_arn('billing')}/stream/2026-11-23T15:00:00.000"
+    assert not any(allows(policy, action, other) for action in STREAM_ACTIONS)
+    assert not allows(policy, "dynamodb:GetRecords", _table_arn("aftercare-prod-x"))
+    assert denied(_without(policy, "dynamodb:GetRecords"), {("dynamodb:GetRecords", stream)})
+
+
+def _table_arn(name: str) -> str:
+    return required_permissions("dynamodb", "GetItem", {"TableName": name})[0][1]
 
 
 def test_a_table_outside_the_stack_is_denied():

@@ -230,6 +230,8 @@ def test_the_policy_covers_the_names_the_template_gives(template):
         "ssm:GetParameter": "arn:aws:ssm:eu-west-1:111122223333:parameter/aftercare/prod/"
         "shopify/app-secrets",
         "sqs:SendMessage": "arn:aws:sqs:eu-west-1:111122223333:aftercare-shop-prod-dlq",
+        "dynamodb:GetRecords": "arn:aws:dynamodb:eu-west-1:111122223333:table/aftercare-shop-prod"
+        "/stream/2026-11-23T15:00:00.000",
         "logs:PutLogEvents": "arn:aws:logs:eu-west-1:111122223333:log-group:"
         "/aws/lambda/aftercare-shop-prod-SendOutbox:log-stream:2026/11/23/[$LATEST]abc",
     }
@@ -262,3 +264,38 @@ def test_package_script_sets_the_stage_and_lints(stage, tmp_path):
     assert packaged["Parameters"]["Stage"]["Default"] == stage
     assert condition(packaged, "IsProd") is (stage == "prod")
     assert (out / "deployment.zip").exists()
+
+
+def test_the_outbox_stream_consumer_retries_bounded_parks_in_the_dlq_and_is_filtered(template):
+    """New outbox items are sent by a DynamoDB stream consumer (the schedule stays as the
+    sweep): bisect on error, bounded retries and record age, failures to the DLQ, and a
+    filter so only outbox INSERTs invoke (and bill) the function."""
+    from chalicelib.notify.stream_consumer import STREAM_FILTER
+
+    consumers = {
+        name: event["Properties"]
+        for name, function in functions(template).items()
+        for event in (function["Properties"].get("Events") or {}).values()
+        if event["Type"] == "DynamoDB"
+    }
+    assert set(consumers) == {"SendOutboxStream"}
+    mapping = consumers["SendOutboxStream"]
+    assert mapping["Stream"] == {"Fn::GetAtt": ["AftercareTable", "StreamArn"]}
+    assert mapping["StartingPosition"] == "LATEST"
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 5
+    assert 60 <= mapping["MaximumRecordAgeInSeconds"] <= 3600  # the sweep sends older ones
+    assert mapping["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+    }
+    [only] = mapping["FilterCriteria"]["Filters"]
+    assert json.loads(only["Pattern"]) == STREAM_FILTER
+    assert mapping["ParallelizationFactor"] == {"Ref": "OutboxStreamParallelization"}
+    function = functions(template)["SendOutboxStream"]["Properties"]
+    assert function["ReservedConcurrentExecutions"]["Fn::If"][0] == "ReserveOutboxStream"
+    assert condition(template, "ReserveOutboxStream") is False  # unreserved by default
+    [behind] = alarms_on(template, "IteratorAge", FunctionName={"Ref": "SendOutboxStream"})
+    assert behind["Statistic"] == "Maximum" and behind["Threshold"] == 300_000
+    # The schedule stays: it is the sweep for deferred items and anything the stream missed.
+    assert schedule_seconds(functions(template)["SendOutbox"]) == 60

@@ -59,6 +59,13 @@ class ENV:
     BIGCOMMERCE_CLIENT_SECRETS = "AFTERCARE_BIGCOMMERCE_CLIENT_SECRETS"  # "ssm:<name>" in AWS
     BIGCOMMERCE_API_BASE = "AFTERCARE_BIGCOMMERCE_API_BASE"
     BIGCOMMERCE_LOGIN_BASE = "AFTERCARE_BIGCOMMERCE_LOGIN_BASE"
+    # Merchant console (issue 12): HMAC keys of its session cookies, current first ("ssm:<name>"
+    # in AWS; a fixed, documented dev key is used off prod when unset).
+    CONSOLE_SECRETS = "AFTERCARE_CONSOLE_SECRETS"
+    # Customer pages (issue 11): HMAC keys of portal sessions, CSRF and status tokens, current
+    # first ("ssm:<name>" in AWS; a fixed, documented dev key is used off prod when unset).
+    PAGES_SECRETS = "AFTERCARE_PAGES_SECRETS"
+    PHOTOS_DIR = "AFTERCARE_PHOTOS_DIR"  # local only: where portal photos are kept (S3 in AWS)
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,9 @@ class Settings:
     bigcommerce_client_secrets: tuple[str, ...] = ()
     bigcommerce_api_base: str = "https://api.bigcommerce.com"
     bigcommerce_login_base: str = "https://login.bigcommerce.com"
+    console_secrets: tuple[str, ...] = ()
+    pages_secrets: tuple[str, ...] = ()
+    photos_dir: str | None = None
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -158,6 +168,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         "bigcommerce_api_base": env.get(ENV.BIGCOMMERCE_API_BASE) or defaults.bigcommerce_api_base,
         "bigcommerce_login_base": env.get(ENV.BIGCOMMERCE_LOGIN_BASE)
         or defaults.bigcommerce_login_base,
+        "console_secrets": _split(env.get(ENV.CONSOLE_SECRETS, "")),
+        "pages_secrets": _split(env.get(ENV.PAGES_SECRETS, "")),
+        "photos_dir": env.get(ENV.PHOTOS_DIR) or None,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

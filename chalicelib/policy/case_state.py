@@ -131,8 +131,9 @@ _RETURN: dict[CaseStatus, frozenset[CaseStatus]] = {
     _S.APPROVED: frozenset({_S.IN_TRANSIT_BACK, _S.RECEIVED, _S.REFUND_PENDING, _S.CANCELLED}),
     _S.IN_TRANSIT_BACK: frozenset({_S.RECEIVED, _S.PENDING_REVIEW}),  # review: parcel lost
     _S.RECEIVED: frozenset({_S.INSPECTED, _S.REFUND_PENDING}),  # refund on receipt
-    _S.INSPECTED: frozenset({_S.REFUND_PENDING, _S.REJECTED}),  # rejected: failed inspection
-    _S.REFUND_PENDING: frozenset({_S.REFUNDED}),
+    # rejected: failed inspection; pending_review: the dispositions allow no automatic refund
+    _S.INSPECTED: frozenset({_S.REFUND_PENDING, _S.REJECTED, _S.PENDING_REVIEW}),
+    _S.REFUND_PENDING: frozenset({_S.REFUNDED, _S.PENDING_REVIEW}),  # review: refund failed
     _S.REFUNDED: frozenset({_S.CLOSED}),
     _S.REJECTED: frozenset({_S.PENDING_REVIEW, _S.CLOSED}),  # appeal reopens review
     _S.CLOSED: frozenset(),
@@ -153,7 +154,7 @@ _EXCHANGE: dict[CaseStatus, frozenset[CaseStatus]] = {
     # refund_pending: the replacement is out of stock, so the exchange becomes a refund
     _S.INSPECTED: frozenset({_S.REPLACEMENT_SENT, _S.REFUND_PENDING, _S.REJECTED}),
     _S.REPLACEMENT_SENT: frozenset({_S.RESOLVED}),
-    _S.REFUND_PENDING: frozenset({_S.REFUNDED}),
+    _S.REFUND_PENDING: frozenset({_S.REFUNDED, _S.PENDING_REVIEW}),  # review: refund failed
     _S.REFUNDED: frozenset({_S.CLOSED}),
     _S.RESOLVED: frozenset({_S.CLOSED}),
     _S.REJECTED: frozenset({_S.PENDING_REVIEW, _S.CLOSED}),

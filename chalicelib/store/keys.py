@@ -30,6 +30,7 @@ __all__ = [
     "weekly_stats",
     "digest_schedule",
     "DIGEST_DUE",
+    "SLA_DUE",
     "cases_of",
     "outbox_of",
     "customer_timeline",
@@ -47,6 +48,12 @@ __all__ = [
     "refund_pointer",
     "privacy_request",
     "privacy_requests_of",
+    "settings_audit",
+    "settings_audit_sort",
+    "merchant_slug",
+    "order_number",
+    "normalize_order_number",
+    "status_token",
     "iso",
     "iso_week",
     "normalize_tracking",
@@ -150,6 +157,7 @@ def weekly_stats(merchant_id: str, week: str) -> str:
 
 
 DIGEST_DUE = "DIGEST"  # due-index kind of weekly-digest work: schedules and their e-mails
+SLA_DUE = "SLA"  # due-index kind of open cases at their next SLA / stuck-flow check (issue 7)
 
 
 def digest_schedule(merchant_id: str) -> str:
@@ -239,3 +247,52 @@ def privacy_request(merchant_id: str, request_id: str) -> str:
 def privacy_requests_of(merchant_id: str) -> str:
     """GSI1 partition: a merchant's privacy requests (data exports), newest last."""
     return f"PRIVACYREQUESTS#{merchant_id}"
+
+
+USER_KEY_PREFIX = "USERKEY#"
+
+
+def user_key(key_hash: str) -> str:
+    """Sort key of a console user key in its merchant's partition (issue 12)."""
+    return f"{USER_KEY_PREFIX}{key_hash}"
+
+
+# --- Customer pages (issue 11): portal slug, order numbers, status links --------------------
+
+
+def merchant_slug(slug: str) -> str:
+    """Pointer from a merchant's public portal slug (`/r/{slug}`) to its merchant id."""
+    return f"SLUG#{slug.lower()}"
+
+
+def normalize_order_number(number: str) -> str:
+    """Order numbers compare without `#`, spaces or dashes and in upper case."""
+    return "".join(ch for ch in number.upper() if ch.isalnum())
+
+
+def order_number(merchant_id: str, number: str) -> str:
+    """Pointer from the order number a customer knows to the order (and its customer)."""
+    return f"ORDERNO#{merchant_id}#{normalize_order_number(number)}"
+
+
+def status_token(token: str) -> str:
+    """Pointer from a status-page token (`/s/{token}`) to its merchant and order."""
+    return f"STATUS#{token}"
+
+
+# --- Merchant settings API (issues 5-7) ----------------------------------------------------
+
+
+def settings_audit(merchant_id: str) -> str:
+    """Partition of a merchant's settings changes (one item per saved section)."""
+    return f"SETTINGSAUDIT#{merchant_id}"
+
+
+def settings_audit_sort(at: datetime, version: int) -> str:
+    """Sort key of one settings change: newest last, unique per merchant version."""
+    return f"{iso(at)}#{version:010d}"
+
+
+def order_link(merchant_id: str, order_id: str) -> str:
+    """Shipments waiting for an order that has not arrived yet (out-of-order webhooks)."""
+    return f"ORDERLINK#{merchant_id}#{order_id}"

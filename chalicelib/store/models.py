@@ -53,7 +53,12 @@ __all__ = [
     "RefundGuardItem",
     "RefundPointerItem",
     "PrivacyRequestItem",
+    "UserKeyItem",
+    "OrderNumberItem",
+    "StatusTokenItem",
+    "SettingsAuditItem",
     "ALL_MODELS",
+    "OrderLinkItem",
     "bind",
 ]
 
@@ -172,6 +177,8 @@ class CustomerItem(BaseItem):
     # newest cases first, capped: {case_id, type, order_id, skus, at, outcome} (no personal
     # data); feeds repeat detection and the 90-day return count without a query
     recent_cases = JSONAttribute(default=list)
+    # trailing-12-month orders for VIP tiering (issue 7): [{order_id, at, total}], oldest first
+    orders_12m = JSONAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     redacted_at = UTCDateTimeAttribute(null=True)  # personal data erased (customers/redact)
     gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
@@ -197,6 +204,7 @@ class OrderItem(BaseItem):
     delivered_at = UTCDateTimeAttribute(null=True)
     tracking_numbers = UnicodeSetAttribute(default=set)
     returned = JSONAttribute(default=dict)  # line id -> quantity approved for return
+    high_risk = BooleanAttribute(null=True)  # issue 7: total above the limit or 2+ complaints
     gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
     gsi1sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
@@ -246,8 +254,17 @@ class CaseItem(BaseItem):
     gsi1sk = UnicodeAttribute()
     due_pk = UnicodeAttribute(null=True)
     due_sk = UnicodeAttribute(null=True)
+    # SLA (issue 7, chalicelib/sla_job.py): due times, escalation reached, steps fired once
+    first_response_due = UTCDateTimeAttribute(null=True)
+    resolution_due = UTCDateTimeAttribute(null=True)
+    first_responded_at = UTCDateTimeAttribute(null=True)
+    sla_level = NumberAttribute(null=True)  # 0 assignee, 1 senior, 2 supervisor
+    sla_fired = UnicodeSetAttribute(null=True)  # step ids, e.g. first_response:breach@...
+    vip = BooleanAttribute(null=True)
+    high_risk = BooleanAttribute(null=True)
     version = VersionAttribute()
     by_merchant = ByMerchantIndex()
+    due = DueIndex()
 
 
 class TimelineItem(BaseItem):
@@ -467,8 +484,72 @@ class PrivacyRequestItem(BaseItem):
     by_merchant = ByMerchantIndex()
 
 
+class UserKeyItem(BaseItem):
+    """A console user's sign-in key (issue 12), in its merchant's partition
+    (`MERCHANT#{id}` / `USERKEY#{sha256 of the key}`): a name and a role, never the key."""
+
+    merchant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()  # agent | senior | supervisor | admin
+    key_hint = UnicodeAttribute(default="")  # last 4 characters, to tell keys apart
+    created_by = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+
+class OrderNumberItem(BaseItem):
+    """The order number a customer knows -> the order and its customer (portal lookup)."""
+
+    merchant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+
+
+class StatusTokenItem(BaseItem):
+    """A status-page token -> its order; `revoked_at` set turns the link off for good."""
+
+    merchant_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+
+
+class OrderLinkItem(BaseItem):
+    """Shipments that came before their order (webhooks arrive out of order): the order
+    takes them over when it arrives (`handlers/order_links.py`, issue 9)."""
+
+    merchant_id = UnicodeAttribute()
+    tracking_numbers = UnicodeSetAttribute(default=set)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    expires = TTLAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+
+
+class SettingsAuditItem(BaseItem):
+    """One saved merchant settings section: who, when, and the section before and after.
+
+    Partition `SETTINGSAUDIT#{merchant}` (newest first by sort key); listed in the merchant's
+    item index (gsi1 `ITEMS#...`) so shop/redact removes it with the shop."""
+
+    merchant_id = UnicodeAttribute()
+    section = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    merchant_version = NumberAttribute()  # the merchant item's version after the change
+    before = JSONAttribute(default=dict)
+    after = JSONAttribute(default=dict)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     MerchantItem,
+    OrderLinkItem,
     PointerItem,
     CustomerItem,
     OrderItem,
@@ -488,6 +569,10 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     RefundGuardItem,
     RefundPointerItem,
     PrivacyRequestItem,
+    UserKeyItem,
+    OrderNumberItem,
+    StatusTokenItem,
+    SettingsAuditItem,
 )
 
 

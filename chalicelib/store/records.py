@@ -19,6 +19,7 @@ from chalicelib.store.models import (
     MessagePointerItem,
     OAuthStateItem,
     OrderItem,
+    OrderNumberItem,
     OutboxItem,
     PhonePointerItem,
     PointerItem,
@@ -27,6 +28,7 @@ from chalicelib.store.models import (
     RefundPointerItem,
     ReturnCodeItem,
     ShipmentItem,
+    StatusTokenItem,
     TimelineItem,
 )
 
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 _Indexed = TypeVar("_Indexed", bound=Any)
 
 __all__ = [
+    "order_number_pointer",
+    "slug_pointer",
+    "new_status_token",
     "new_merchant",
     "api_key_pointer",
     "new_customer",
@@ -55,6 +60,7 @@ __all__ = [
     "new_refund_guard",
     "new_refund_pointer",
     "new_privacy_request",
+    "new_settings_audit",
 ]
 
 
@@ -346,4 +352,67 @@ def new_privacy_request(
         gsi1pk=keys.privacy_requests_of(merchant_id),
         gsi1sk=f"{keys.iso(now)}#{request_id}",
         **fields,
+    )
+
+
+# --- Customer pages (issue 11) --------------------------------------------------------------
+
+
+def order_number_pointer(
+    merchant_id: str, number: str, order_id: str, customer_id: str | None
+) -> OrderNumberItem:
+    """The portal's way from an order number to the order (rewritten with every order update)."""
+    return _indexed(
+        OrderNumberItem(
+            pk=keys.order_number(merchant_id, number),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            order_id=order_id,
+            customer_id=customer_id,
+        )
+    )
+
+
+def slug_pointer(slug: str, merchant_id: str) -> PointerItem:
+    """A merchant's public portal slug (insert it: a taken slug fails)."""
+    return PointerItem(pk=keys.merchant_slug(slug), sk=keys.META, merchant_id=merchant_id)
+
+
+def new_status_token(token: str, merchant_id: str, order_id: str, now: datetime) -> StatusTokenItem:
+    """A status-page link of one order (insert it once; revoke by setting `revoked_at`)."""
+    return _indexed(
+        StatusTokenItem(
+            pk=keys.status_token(token),
+            sk=keys.META,
+            merchant_id=merchant_id,
+            order_id=order_id,
+            created_at=now,
+        )
+    )
+
+
+def new_settings_audit(
+    merchant_id: str,
+    section: str,
+    actor: str,
+    at: datetime,
+    merchant_version: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> Any:
+    """The audit entry of one saved settings section (insert it with the merchant's save)."""
+    from chalicelib.store.models import SettingsAuditItem
+
+    return _indexed(
+        SettingsAuditItem(
+            pk=keys.settings_audit(merchant_id),
+            sk=keys.settings_audit_sort(at, merchant_version),
+            merchant_id=merchant_id,
+            section=section,
+            actor=actor,
+            at=at,
+            merchant_version=merchant_version,
+            before=before,
+            after=after,
+        )
     )

@@ -200,6 +200,19 @@ class Store:
         )
         return _page(results, limit)
 
+    def settings_audit_page(self, merchant_id: str, limit: int, cursor: str | None) -> Page:
+        """A merchant's saved settings sections, newest first, paged (own partition)."""
+        from chalicelib.store.models import SettingsAuditItem
+
+        partition = keys.settings_audit(merchant_id)
+        results = SettingsAuditItem.query(
+            partition,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=_decode_cursor(cursor, "pk", partition),
+        )
+        return _page(results, limit)
+
     def take_rate_slot(
         self, merchant_id: str, scope: str, window: str, limit: int, expires: datetime
     ) -> bool:
@@ -255,6 +268,18 @@ class Store:
                 refs[entry.pk] = ItemRef(model, entry.pk, entry.sk)
         found = [item for item in self.get_many_chunked(refs) if item is not None]
         return sorted(found, key=lambda item: item.due_sk or "")[:limit]
+
+    def due_cases(self, now: datetime, limit: int) -> list[CaseItem]:
+        """Open cases whose next SLA or stuck-flow check is due at `now`, oldest first, from
+        the sparse due index (kind SLA) only: 4 Queries (keys only) + BatchGetItem."""
+        refs: dict[str, ItemRef] = {}
+        upper = keys.iso(now) + "~"
+        for partition in keys.due_partitions(keys.SLA_DUE):
+            for entry in CaseItem.due.query(partition, CaseItem.due_sk <= upper, limit=limit):
+                refs[entry.pk] = ItemRef(CaseItem, entry.pk, entry.sk)
+        found = [item for item in self.get_many_chunked(refs) if item is not None]
+        due = [item for item in found if item.due_sk is not None and item.due_sk <= upper]
+        return sorted(due, key=lambda item: item.due_sk or "")[:limit]
 
     def weekly_counters(self, merchant_id: str, weeks: list[str]) -> dict[str, dict[str, Any]]:
         """The `c#<name>` counters of each of `weeks` (name -> Decimal; {} for a week

@@ -33,7 +33,7 @@ _RETURN_LIKE_HEAD = """
     awaiting_customer -> pending_review approved rejected cancelled closed
     pending_review    -> approved rejected awaiting_customer cancelled
     in_transit_back   -> received pending_review
-    refund_pending    -> refunded
+    refund_pending    -> refunded pending_review
     refunded          -> closed
     rejected          -> pending_review closed
     closed            ->
@@ -54,7 +54,7 @@ SPEC = {
     + """
     approved          -> in_transit_back received refund_pending cancelled
     received          -> inspected refund_pending
-    inspected         -> refund_pending rejected
+    inspected         -> refund_pending rejected pending_review
     """,
     "exchange": _RETURN_LIKE_HEAD
     + """

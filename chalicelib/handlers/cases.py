@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.errors import MalformedPayload, StaleVersion
+from chalicelib.handlers.sla_schedule import schedule_case
+from chalicelib.handlers.vip_routing import route_new_case
 from chalicelib.policy import return_code
 from chalicelib.policy.case_state import INITIAL_STATUS, CaseType
 from chalicelib.store import keys
@@ -289,9 +291,11 @@ def open_case(
     new: NewCase,
     customer: CustomerItem | None,
     now: datetime,
+    order: OrderItem | None = None,
 ) -> CaseItem:
     """Add a new complaint, dispute or inquiry to `uow`: the case, its first timeline entry,
     counters, and the customer's recent cases (read `customer` in the caller's read round).
+    VIP / high-risk routing and the SLA due index are set too (`vip_routing`, `sla_schedule`).
 
     Raises MalformedPayload for another case type (returns are opened by their handler).
     """
@@ -318,6 +322,8 @@ def open_case(
         tags={"repeat"} if repeat else set(),
         details={**new.details, **linked, "skus": sorted(set(new.skus)), "source": new.source},
     )
+    route_new_case(case, merchant, customer, order, new.text, now)  # VIP routing (issue 7)
+    schedule_case(case, merchant, now)  # SLA due index (issue 7)
     uow.insert("case", case)
     change = CaseChange(uow, case, now, new.cause)
     also = f" (repeat of {repeat['case_id']})" if repeat else ""
@@ -349,12 +355,14 @@ def create_case(store: Store, merchant: MerchantItem, new: NewCase, now: datetim
     refs = {"case": ItemRef(CaseItem, keys.case(mid, case_id_for(new)))}
     if new.customer_id:
         refs["customer"] = ItemRef(CustomerItem, keys.customer(mid, new.customer_id))
+    if new.order_id:  # high-risk routing reads the order's total (issue 7)
+        refs["order"] = ItemRef(OrderItem, keys.order(mid, new.order_id))
     for attempt in range(1, MAX_ATTEMPTS + 1):
         found = store.get_many(refs)
         if found["case"] is not None:
             return found["case"]
         uow = store.unit_of_work()
-        case = open_case(uow, merchant, new, found.get("customer"), now)
+        case = open_case(uow, merchant, new, found.get("customer"), now, found.get("order"))
         try:
             uow.commit()
             return case

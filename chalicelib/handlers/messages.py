@@ -26,6 +26,7 @@ from typing import Any
 
 from chalicelib.events import CustomerMessage
 from chalicelib.handlers.common import Delivery, Outcome
+from chalicelib.handlers.sla_schedule import schedule_case
 from chalicelib.notify.keywords import Reply, classify_reply
 from chalicelib.policy.case_state import is_open
 from chalicelib.store import keys
@@ -282,6 +283,7 @@ def _attach_message(
             subject=f"SMS: {event.body[:60]}",
             details={"channel": "sms"},
         )
+        schedule_case(case, delivery.merchant, delivery.received_at)  # SLA due index (issue 7)
         uow.insert("case", case)
         uow.count(delivery.merchant_id, event.occurred_at, "cases:inquiry")
         detail = "inquiry case opened"

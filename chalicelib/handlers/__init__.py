@@ -20,6 +20,7 @@ from chalicelib.events import (
     OrderPlaced,
     OrderUpdated,
     RefundIssued,
+    ReturnReceived,
     ReturnRequested,
     ReturnStatusChanged,
     ShipmentCreated,
@@ -38,6 +39,7 @@ from chalicelib.handlers.privacy import (
 from chalicelib.handlers.refunds import on_refund_issued
 from chalicelib.handlers.returns import on_return_requested, on_return_status_changed
 from chalicelib.handlers.shipments import on_shipment_created, on_shipment_updated
+from chalicelib.handlers.warehouse import on_return_received
 from chalicelib.log import get_logger
 
 if TYPE_CHECKING:
@@ -82,6 +84,7 @@ HANDLERS: dict[type[Event], Handler] = {
     ReturnRequested: on_return_requested,
     ReturnStatusChanged: on_return_status_changed,
     RefundIssued: on_refund_issued,
+    ReturnReceived: on_return_received,
     AppUninstalled: on_app_uninstalled,
     CustomerDataRequested: on_customer_data_request,
     CustomerRedact: on_customer_redact,

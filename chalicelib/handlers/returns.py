@@ -30,6 +30,7 @@ from chalicelib.handlers.cases import (
     returns_within,
 )
 from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
+from chalicelib.handlers.sla_schedule import schedule_case
 from chalicelib.policy import case_state, return_code
 from chalicelib.policy.case_state import CaseStatus, CaseType
 from chalicelib.policy.returns import RequestedLine, ReturnFacts, ReturnRules, decide
@@ -275,6 +276,7 @@ def on_return_requested(
         reject_return(change, reason=deciding["text"], push=True, decline_reason=decline)
     else:
         change.send("return_needs_review", {"order_number": case.details["order_number"] or ""})
+    schedule_case(case, delivery.merchant, now)  # SLA due index (issue 7)
     uow.insert("case", case)
     if customer is not None:
         entry = recent_entry(case, [ln["sku"] for ln in lines], asked_at, outcome)
@@ -288,7 +290,12 @@ def on_return_requested(
         if ln["sku"]:
             change.count(f"sku:{ln['sku']}", ln["quantity"], at=asked_at)
     uow.commit()
-    return Outcome("applied", f"return {case.status}", case_ids=(case_id,))
+    return Outcome(
+        "applied",
+        f"return {case.status}",
+        case_ids=(case_id,),
+        extra={"auto_decision": outcome},  # counted as AutoApprovalDecisions (metrics.py)
+    )
 
 
 def on_return_status_changed(
@@ -337,6 +344,7 @@ def on_return_status_changed(
     elif status is CaseStatus.REJECTED:
         reason = event.reason or f"declined in {delivery.source}"
         reject_return(change, reason=reason, push=False)
+    schedule_case(case, delivery.merchant, now)  # SLA due index (issue 7)
     uow.save("case", case)
     change.note(
         "status_changed",

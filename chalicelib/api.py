@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import MalformedPayload, NotFound, Unauthorized
@@ -85,6 +86,20 @@ def case_json(case: CaseItem) -> dict[str, Any]:
         "opened_at": _time(case.opened_at),
         "updated_at": _time(case.updated_at),
         "details": case.details or {},
+        **_sla_json(case),
+    }
+
+
+def _sla_json(case: CaseItem) -> dict[str, Any]:
+    """The case's SLA state (issue 7 fields; None where a case has none)."""
+    level = getattr(case, "sla_level", None)
+    return {
+        "first_response_due": _time(getattr(case, "first_response_due", None)),
+        "resolution_due": _time(getattr(case, "resolution_due", None)),
+        "first_responded_at": _time(getattr(case, "first_responded_at", None)),
+        "sla_level": None if level is None else int(level),
+        "vip": bool(getattr(case, "vip", None)),
+        "high_risk": bool(getattr(case, "high_risk", None)),
     }
 
 
@@ -126,12 +141,22 @@ def notification_json(item: OutboxItem) -> dict[str, Any]:
     }
 
 
-def list_cases(store: Store, merchant: MerchantItem, params: Mapping[str, str]) -> dict[str, Any]:
-    """Cases newest first; filters: status, type, priority, assignee (exact match)."""
-    unknown = set(params) - {"limit", "cursor", *CASE_FILTERS}
+def list_cases(
+    store: Store, merchant: MerchantItem, params: Mapping[str, str], now: datetime | None = None
+) -> dict[str, Any]:
+    """Cases newest first; filters: status, type, priority, assignee (exact match), and
+    `breached=true` (open cases past a due time at `now`, see `ops_lookup`)."""
+    unknown = set(params) - {"limit", "cursor", "breached", *CASE_FILTERS}
     if unknown:
         raise MalformedPayload(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
     condition = None
+    breached = params.get("breached")
+    if breached not in (None, "", "true", "false"):
+        raise MalformedPayload("breached must be true or false")
+    if breached == "true":
+        from chalicelib.ops_lookup import breached_condition
+
+        condition = breached_condition(now or datetime.now(UTC))
     attributes = {
         "status": CaseItem.status,
         "type": CaseItem.case_type,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.api import case_json, timeline_json
 from chalicelib.errors import Conflict, MalformedPayload, NotFound, PayloadTooLarge, StaleVersion
 from chalicelib.handlers.cases import CaseChange, approve_return, reject_return
+from chalicelib.handlers.sla_schedule import mark_first_response, schedule_case
 from chalicelib.policy import case_state
 from chalicelib.policy.case_state import CaseStatus
 from chalicelib.store import keys
@@ -41,6 +42,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@+-]{0,99}$")
 _RETURN_LIKE = frozenset({"return", "exchange"})  # approval makes a return code
 # Statuses with their own action, so that each carries what it needs (a reason, a code...).
 _OWN_ACTION = {"approved": "approve", "rejected": "reject", "resolved": "resolve"}
+# An agent's note or decision is the case's first response (SLA, issue 7); assigning is not.
+FIRST_RESPONSE_ACTIONS = frozenset({"note", "status", "approve", "reject", "resolve"})
 
 
 @dataclass
@@ -232,6 +235,9 @@ def act(
         change = CaseChange(uow, case, now, f"{case.pk}@{case.version}:{action}")
         result = ACTIONS[action].apply(_Act(change, order, params, f"agent:{actor}"))
         case.updated_at = now
+        if action in FIRST_RESPONSE_ACTIONS:
+            mark_first_response(case, now)
+        schedule_case(case, merchant, now)  # SLA due index (issue 7)
         uow.save("case", case)
         try:
             uow.commit()

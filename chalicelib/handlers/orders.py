@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from chalicelib.events import CustomerInfo, OrderCancelled, OrderPlaced
 from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
+from chalicelib.handlers.order_links import adopt_shipments, link_ref
+from chalicelib.handlers.vip_routing import order_is_high_risk, record_order, tier_rules
 from chalicelib.notify.phone import normalize_e164
 from chalicelib.store import keys
 from chalicelib.store.models import CustomerItem, OrderItem
@@ -18,6 +20,7 @@ from chalicelib.store.records import (
     new_customer,
     new_order,
     new_timeline_entry,
+    order_number_pointer,
     phone_owner_update,
 )
 from chalicelib.store.repository import ItemRef, Store
@@ -60,6 +63,7 @@ def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Out
     refs = {
         "receipt": receipt_ref(delivery),
         "order": ItemRef(OrderItem, keys.order(mid, event.order_id)),
+        "link": link_ref(mid, event.order_id),  # shipments that came first (order_links.py)
     }
     info = event.customer
     if info:
@@ -86,7 +90,14 @@ def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Out
     order.financial_status = event.financial_status
     order.fulfillment_status = event.fulfillment_status
     order.source_updated_at = event.occurred_at
+    complaints = int(found["customer"].complaints or 0) if found.get("customer") else 0
+    order.high_risk = order_is_high_risk(order, complaints, tier_rules(delivery.merchant))
+    if is_new:
+        adopt_shipments(uow, order, found["link"])
     uow.save("order", order)
+    # the return portal finds the order by the number the customer knows (issue 11)
+    pointer = order_number_pointer(mid, event.order_number, event.order_id, order.customer_id)
+    uow.save("order_number", pointer)
 
     if info:
         customer = found["customer"] or new_customer(mid, info.customer_id, delivery.received_at)
@@ -94,6 +105,9 @@ def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Out
         if event.order_id not in customer.order_ids:
             customer.order_ids = {*customer.order_ids, event.order_id}
             customer.spend = str(Decimal(customer.spend) + event.total.amount)
+        record_order(  # trailing-12-month figures for VIP tiering (issue 7)
+            customer, event.order_id, order.placed_at, event.total.amount, delivery.received_at
+        )
         uow.save("customer", customer)
         if customer.phone:  # inbound SMS find the customer through the number
             uow.update("phone", *phone_owner_update(customer.phone, mid, info.customer_id))

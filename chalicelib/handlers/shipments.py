@@ -8,10 +8,13 @@ failed delivery or carrier exception opens one shipping-exception case per shipm
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.events import Scan, ShipmentCreated, ShipmentUpdated, TrackingStatus
 from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
+from chalicelib.handlers.order_links import wait_for_order
+from chalicelib.handlers.sla_schedule import schedule_case
 from chalicelib.policy.tracking import message_kind, should_advance
 from chalicelib.store import keys
 from chalicelib.store.models import CaseItem, OrderItem, ShipmentItem
@@ -95,6 +98,10 @@ def on_shipment_created(event: ShipmentCreated, delivery: Delivery, store: Store
             "receipt": receipt_ref(delivery),
             "order": ItemRef(OrderItem, keys.order(mid, event.order_id)),
             "shipment": ItemRef(ShipmentItem, keys.shipment(mid, event.tracking_number)),
+            "case": ItemRef(
+                CaseItem,
+                keys.case(mid, _exception_case_id(keys.shipment(mid, event.tracking_number))),
+            ),
         }
     )
     if found["receipt"]:
@@ -119,9 +126,33 @@ def on_shipment_created(event: ShipmentCreated, delivery: Delivery, store: Store
     if not event.is_return:
         outbox_id = _queue_message(uow, shipment, "shipment_in_transit", delivery, owner_pk)
         outbox_ids = [outbox_id] if outbox_id else []
+    case_ids: tuple[str, ...] = ()
+    exception = _exception_of(shipment)
+    if exception is not None and found["case"] is None:
+        # the carrier's exception came before the fulfillment: open its case now (issue 9)
+        case_id = _exception_case_id(shipment.pk)
+        _open_exception_case(uow, shipment, case_id, exception, delivery)
+        case_ids = (case_id,)
     uow.save("shipment", shipment)
-    if order is not None and shipment.tracking_number not in order.tracking_numbers:
+    delivered = (
+        shipment.status_at
+        if shipment.status == TrackingStatus.DELIVERED.value and not event.is_return
+        else None
+    )  # the carrier's "delivered" can come before the fulfillment (issue 9)
+    if order is None:  # the order comes later and takes the shipment over (order_links.py)
+        wait_for_order(
+            uow,
+            mid,
+            event.order_id,
+            delivery.received_at,
+            tracking_number=shipment.tracking_number,
+            delivered_at=delivered,
+        )
+    elif shipment.tracking_number not in order.tracking_numbers or (
+        delivered and order.delivered_at is None
+    ):
         order.tracking_numbers = {*order.tracking_numbers, shipment.tracking_number}
+        order.delivered_at = order.delivered_at or delivered
         uow.save("order", order)
     uow.insert(
         "timeline",
@@ -141,7 +172,24 @@ def on_shipment_created(event: ShipmentCreated, delivery: Delivery, store: Store
     )
     uow.count(mid, event.occurred_at, "shipments")
     uow.commit()
-    return Outcome("applied", "shipment recorded", outbox_ids=tuple(outbox_ids))
+    return Outcome("applied", "shipment recorded", case_ids=case_ids, outbox_ids=tuple(outbox_ids))
+
+
+def _exception_of(shipment: ShipmentItem) -> ShipmentUpdated | None:
+    """The newest exception among `shipment`'s scans as an update, or None: what opens its
+    case when the carrier reported it before the fulfillment came."""
+    statuses = {status.value for status in EXCEPTION_STATUSES}
+    scan = next((s for s in shipment.scans if s.get("status") in statuses), None)
+    if scan is None:
+        return None
+    return ShipmentUpdated(
+        occurred_at=datetime.fromisoformat(scan["at"]),
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        status=TrackingStatus(scan["status"]),
+        carrier_status=scan.get("carrier_status", ""),
+        message=scan.get("message", ""),
+    )
 
 
 def _status(shipment: ShipmentItem) -> TrackingStatus | None:
@@ -187,7 +235,9 @@ def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store
 
     case: CaseItem | None = found["case"]
     case_ids: tuple[str, ...] = ()
-    if advanced and event.status in EXCEPTION_STATUSES and shipment.order_id:
+    # A late exception (after a newer status) still opens its case: the in-order stream
+    # would have opened it, and a case must not depend on delivery order (issue 9).
+    if event.status in EXCEPTION_STATUSES and shipment.order_id:
         case = case or _open_exception_case(uow, shipment, case_id, event, delivery)
         case_ids = (case_id,)
     owner_pk = (
@@ -204,12 +254,11 @@ def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store
         )
         outbox_ids = [outbox_id] if outbox_id else []
     uow.save("shipment", shipment)
-    if shipment.order_id:
-        entry_case = case_id if case is not None else None
-        uow.insert(
-            "timeline",
-            _update_entry(mid, owner_pk, shipment, event, delivery, advanced, entry_case),
-        )
+    # Before its fulfillment, the shipment's own timeline keeps the update (issue 9).
+    entry_case = case_id if case is not None else None
+    uow.insert(
+        "timeline", _update_entry(mid, owner_pk, shipment, event, delivery, advanced, entry_case)
+    )
     uow.count(mid, event.occurred_at, "tracking_updates")
     if advanced and event.status is TrackingStatus.DELIVERED:
         uow.count(mid, event.occurred_at, "delivered")
@@ -219,6 +268,10 @@ def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store
             order_key = OrderItem(keys.order(mid, shipment.order_id or ""), keys.META)
             delivered = [OrderItem.delivered_at.set(event.occurred_at), OrderItem.version.add(1)]
             uow.update("order", order_key, delivered, OrderItem.pk.exists(), check_version=False)
+        elif shipment.order_id and not shipment.is_return:  # the order has not come yet
+            wait_for_order(
+                uow, mid, shipment.order_id, delivery.received_at, delivered_at=event.occurred_at
+            )
     uow.commit()
     detail = "status advanced" if advanced else "scan recorded; status unchanged"
     return Outcome("applied", detail, case_ids=case_ids, outbox_ids=tuple(outbox_ids))
@@ -257,6 +310,7 @@ def _open_exception_case(
         f"{shipment.carrier} {shipment.tracking_number}",
         details={"tracking_number": shipment.tracking_number, "cause": event.message},
     )
+    schedule_case(case, delivery.merchant, delivery.received_at)  # SLA due index (issue 7)
     uow.insert("case", case)
     uow.count(delivery.merchant_id, event.occurred_at, "cases:shipping_exception")
     return case

@@ -19,6 +19,7 @@ hours: the customer wrote to us a moment ago.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,9 +41,11 @@ from chalicelib.store.records import (
     set_outbox_due,
 )
 from chalicelib.store.repository import ItemRef
+from chalicelib.transient import is_transient
 
 if TYPE_CHECKING:
     from chalicelib.deps import Deps
+    from chalicelib.store.unit_of_work import UnitOfWork
 
 __all__ = [
     "deliver_due",
@@ -59,6 +62,8 @@ __all__ = [
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
+RECORD_ATTEMPTS = 4  # a sent item's record is retried this often on throttling or conflicts
+RECORD_PAUSE = 0.05  # seconds, times the attempt number
 POINTER_TTL = timedelta(days=30)  # delivery receipts arrive within hours; 30 days is ample
 OPT_OUT_EXEMPT_KINDS = frozenset({"opt_out_confirmed"})
 REPLY_KINDS = frozenset({"opt_out_confirmed", "opt_in_confirmed", "help"})
@@ -81,7 +86,10 @@ def deliver_due(deps: Deps, now: datetime, limit: int = 50) -> dict[str, int]:
     One item's unexpected failure is logged and counted as "error"; the others still go.
     """
     results: dict[str, int] = {}
-    for item in deps.store.due_outbox(now, limit):
+    due = deps.store.due_outbox(now, limit)
+    oldest = min((item.next_attempt_at for item in due if item.next_attempt_at), default=now)
+    deps.metrics.outbox_backlog((now - oldest).total_seconds(), len(due))
+    for item in due:
         try:
             result = channel_sender(item.channel)(deps, item, now)
         except Exception:
@@ -93,7 +101,10 @@ def deliver_due(deps: Deps, now: datetime, limit: int = 50) -> dict[str, int]:
 
 # Outbox channel -> the function delivering its items ("module:function", imported on first
 # use). Unknown channels fall back to `deliver_one`, which leaves them untouched.
-CHANNEL_SENDERS = {"marketplace": "chalicelib.notify.marketplace_sender:deliver"}
+CHANNEL_SENDERS = {
+    "marketplace": "chalicelib.notify.marketplace_sender:deliver",
+    "email": "chalicelib.notify.ops_email:deliver",  # staff e-mails (SLA escalations)
+}
 
 
 def channel_sender(channel: str) -> Callable[[Deps, OutboxItem, datetime], str]:
@@ -261,7 +272,7 @@ def _finish(
             uow.save("customer", customer)
             uow.count(item.merchant_id, now, "sms_opt_outs")
         try:
-            uow.commit()
+            _commit_record(uow)
             break
         except StaleVersion:
             if customer is None or attempt == 2:
@@ -270,6 +281,21 @@ def _finish(
     log.info("outbox item finished", extra={"result": status, "reason": reason})
     deps.metrics.sms(item.provider or "none", status, item.segments or 0, item.merchant_id)
     return status
+
+
+def _commit_record(uow: UnitOfWork) -> None:
+    """Commit an item's final record, retrying a throttled or conflicting transaction: once
+    the provider took the SMS, a record lost to a transient error would mean a resend after
+    the lease (issue 9). Nothing was written by a failed attempt, so the same writes retry."""
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            uow.commit()
+            return
+        except Exception as exc:
+            if attempt == RECORD_ATTEMPTS or not is_transient(exc):
+                raise
+            log.warning("recording the outcome failed; retrying", extra={"attempt": attempt})
+            time.sleep(RECORD_PAUSE * attempt)
 
 
 def _timeline_entry(

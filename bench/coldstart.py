@@ -4,7 +4,8 @@ Import times come from `python -X importtime` in fresh interpreters, alternating
 commands, median of several runs: `import app` with bytecode caches warm, `import boto3`, and,
 when `chalice package` succeeded, `import app` from the unzipped deployment package with no
 `.pyc` (Chalice's zip ships none, so Lambda compiles every packaged module on a cold start;
-the interpreter's own standard library keeps its caches, as on Lambda). The slowest imports
+the interpreter's own standard library keeps its caches, as on Lambda), and from the same zip
+with bytecode added as `scripts/package.sh` ships it (`devtools/precompile.py`). The slowest imports
 are listed per top-level package (sum of their modules' own time).
 """
 
@@ -23,6 +24,8 @@ from typing import Any
 from bench.harness import ROOT
 
 __all__ = ["parse_importtime", "import_times", "package"]
+
+PRECOMPILED = "unpacked-pyc"  # beside "unpacked": the same zip with bytecode added
 
 
 def parse_importtime(stderr: str) -> list[tuple[str, int, int, int]]:
@@ -83,6 +86,9 @@ def import_times(runs: int, unpacked: Path | None) -> dict[str, Any]:
     }
     if unpacked is not None:
         variants["app_from_package_no_pyc"] = ("import app", unpacked, ("-B",))
+        compiled = unpacked.with_name(PRECOMPILED)
+        if compiled.is_dir():  # the zip as scripts/package.sh ships it, with bytecode
+            variants["app_from_package_pyc"] = ("import app", compiled, ("-B",))
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for code, cwd, extra in variants.values():  # warm the OS and bytecode caches once
         _run(code, cwd, env, extra)
@@ -103,6 +109,10 @@ def import_times(runs: int, unpacked: Path | None) -> dict[str, Any]:
     if unpacked is not None:
         out["ratio_packaged_app_to_boto3"] = round(
             out["app_from_package_no_pyc"]["import_ms"] / out["boto3"]["import_ms"], 2
+        )
+    if "app_from_package_pyc" in out:
+        out["ratio_precompiled_app_to_boto3"] = round(
+            out["app_from_package_pyc"]["import_ms"] / out["boto3"]["import_ms"], 2
         )
     return out
 
@@ -139,6 +149,7 @@ def package(workdir: Path, timeout: int) -> tuple[dict[str, Any], Path | None]:
             sizes[entry.filename.split("/")[0]] += entry.file_size
         unpacked = workdir / "unpacked"
         zipped.extractall(unpacked)
+    precompiled = _precompiled(archive, workdir)
     log = (done.stdout + "\n" + done.stderr).splitlines()
     missing: list[str] = []
     if "Could not install dependencies:" in log:
@@ -158,8 +169,26 @@ def package(workdir: Path, timeout: int) -> tuple[dict[str, Any], Path | None]:
             {"entry": name, "unzipped_mb": round(size / 1e6, 2)}
             for name, size in sizes.most_common(8)
         ],
+        "precompiled": precompiled,
     }
     return figures, unpacked
+
+
+def _precompiled(archive: Path, workdir: Path) -> dict[str, Any]:
+    """A copy of the zip with bytecode added as `scripts/package.sh` does, unzipped beside."""
+    import shutil
+
+    from devtools.precompile import precompile
+
+    copy = workdir / "deployment-pyc.zip"
+    shutil.copyfile(archive, copy)
+    try:
+        stats = precompile(copy, f"python{sys.version_info.major}.{sys.version_info.minor}")
+    except (SystemExit, OSError, zipfile.BadZipFile) as exc:
+        return {"status": f"failed: {exc}"}
+    with zipfile.ZipFile(copy) as zipped:
+        zipped.extractall(workdir / PRECOMPILED)
+    return {"status": "ok", **{k: v for k, v in stats.items() if k != "not_compiled"}}
 
 
 def run(runs: int, packaged: tuple[dict[str, Any], Path | None] | None) -> dict[str, Any]:

@@ -102,6 +102,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": digest["constant"],
             }
         )
+    sla = results["scheduled"].get("sla_escalation")
+    if sla:
+        ratio = sla["due_query"]["items_read_per_item_due"]
+        found.append(
+            {
+                "target": "SLA escalation due query: items read / items due <= 1.1",
+                "value": ratio,
+                "met": ratio is not None and ratio <= 1.1,
+            }
+        )
     limit = 600 if results["size"] == "full" else 60
     found.append(
         {
@@ -255,6 +265,17 @@ def render(results: dict[str, Any]) -> str:
                 f"{run['round_trips']} calls ({_short(run['calls'])}) {run['results']}"
             )
         out.append(f"   digest reads constant as cases grow 10x: {digest['constant']}")
+    sla = s.get("sla_escalation")
+    if sla:
+        find, run = sla["due_query"], sla["run"]
+        out.append(
+            f"   SLA escalation, {sla['items_due']} cases due among {sla['cases_on_index']} on "
+            f"its index: finding them reads {find['index_entries_read']} index entries + "
+            f"{find['table_items_read']} items ({find['items_read_per_item_due']} per item due, "
+            f"{find['round_trips']} round trips, {find['ms']} ms); the whole run reads "
+            f"{run['items_read']} items ({run['items_read_per_item_due']} per item due), writes "
+            f"{run['items_written']}, {run['round_trips']} round trips, {run['ms']} ms"
+        )
     out += [f"   {job}: {state}" for job, state in s["other_jobs"].items() if state != "measured"]
     c = results["cold_start"]
     imports, package = c["imports"], c["package"]
@@ -267,8 +288,14 @@ def render(results: dict[str, Any]) -> str:
     if "app_from_package_no_pyc" in imports:
         packaged = imports["app_from_package_no_pyc"]
         out.append(
-            f"   import app from the deployment zip, no .pyc (as on Lambda): "
+            f"   import app from the bare chalice zip, no .pyc (compiled at cold start): "
             f"{packaged['import_ms']} ms: ratio {imports['ratio_packaged_app_to_boto3']}"
+        )
+    if "app_from_package_pyc" in imports:
+        compiled = imports["app_from_package_pyc"]
+        out.append(
+            f"   import app from the zip with bytecode added (scripts/package.sh): "
+            f"{compiled['import_ms']} ms: ratio {imports['ratio_precompiled_app_to_boto3']}"
         )
     out.append(
         "   slowest packages (own time): "

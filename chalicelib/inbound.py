@@ -80,6 +80,7 @@ def _dispatch_all(deps: Deps, delivery: Delivery, events: list[Any]) -> dict[str
     statuses = [outcome.status for outcome in outcomes]
     log.info("webhook processed", extra={"source": delivery.source, "outcomes": statuses})
     deps.metrics.events(delivery.source, statuses, delivery.merchant_id)
+    deps.metrics.decisions(outcomes, delivery.merchant_id)
     return {
         "status": "duplicate" if statuses and set(statuses) == {"duplicate"} else "accepted",
         "events": [

@@ -157,6 +157,14 @@ class Metrics:
             properties={"merchant_id": merchant_id},
         )
 
+    def decisions(self, outcomes: Iterable[Any], merchant_id: str | None = None) -> None:
+        """`auto_approval` for each handler `Outcome` that carries an autopilot decision
+        (`extra["auto_decision"]`, set by the return-request handler)."""
+        for outcome in outcomes:
+            decision = (getattr(outcome, "extra", None) or {}).get("auto_decision")
+            if decision:
+                self.auto_approval(decision, merchant_id)
+
     def escalation(self, level: int | str, merchant_id: str | None = None) -> None:
         """An SLA escalation (`Escalations`) by level."""
         self.put(
@@ -171,6 +179,15 @@ class Metrics:
             {"RefundLatency": round(seconds, 3)},
             units={"RefundLatency": "Seconds"},
             properties={"merchant_id": merchant_id},
+        )
+
+    def outbox_backlog(self, oldest_age_seconds: float, due: int) -> None:
+        """One outbox sender run: age of the oldest due item it found (`OutboxOldestDueAge`,
+        0 when none was due) and how many were due (`OutboxDue`). Emitted on every run, so
+        the outbox-age alarm sees a backlog growing even while each run succeeds."""
+        self.put(
+            {"OutboxOldestDueAge": round(max(0.0, oldest_age_seconds), 3), "OutboxDue": due},
+            units={"OutboxOldestDueAge": "Seconds"},
         )
 
 

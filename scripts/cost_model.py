@@ -65,13 +65,17 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
         "order, customer share, shipment, timeline, messages",
     ),
     "months_retained": (12.0, "the table keeps a year of orders (steady state)"),
-    "custom_metrics": (29.0, "one Shopify + one carrier + SNS merchant: see docs/cost.md"),
+    "custom_metrics": (31.0, "one Shopify + one carrier + SNS merchant: see docs/cost.md"),
     "peak_factor": (20.0, "a Black Friday day against an average day"),
     "merchants": (1000.0, "merchants in one stack for the capacity note"),
     "orders_per_merchant": (10_000.0, "orders a month per merchant for the capacity note"),
     "peak_hour_share": (0.10, "share of a peak day's traffic in its busiest hour"),
     "origination_mps": (3.0, "messages per second of one US toll-free number (AWS default)"),
     "due_writes_per_sms": (3.0, "due-index writes per message: queued, claimed, finished"),
+    "stream_shards": (
+        4,
+        "table stream shards (one per partition; a new on-demand table starts with ~4)",
+    ),
 }
 
 
@@ -172,6 +176,12 @@ def alarm_metrics(template: dict[str, Any]) -> int:
     return count
 
 
+def stream_parallelization(template: dict[str, Any]) -> int:
+    """Concurrent batches per stream shard of the outbox stream consumer (template default)."""
+    parameter = template["Parameters"].get("OutboxStreamParallelization", {})
+    return int(parameter.get("Default", 1))
+
+
 def outbox_limits() -> tuple[int, float]:
     """Messages the outbox sender takes per run, and runs per second (from the code)."""
     from chalicelib.notify.sender import deliver_due
@@ -238,8 +248,9 @@ def monthly_cost(
     app_ms += costs["sms sent"].app_ms * messages
     cold_ms = requests * cold_fraction(requests) * init_ms
     # Schedules: the outbox sender every minute (idle: 4 empty due queries), digests every
-    # 15 minutes; `idle_ms` is the digest job's measured idle run (also 4 empty queries).
-    schedule_runs = SECONDS_A_MONTH / 60 + SECONDS_A_MONTH / 900
+    # 15 minutes, SLA escalation every 5; `idle_ms` is the digest job's measured idle run
+    # (also 4 empty queries).
+    schedule_runs = SECONDS_A_MONTH / 60 + SECONDS_A_MONTH / 900 + SECONDS_A_MONTH / 300
     lambda_seconds = (app_ms + cold_ms + schedule_runs * idle_ms) / 1000
     invocations = requests + schedule_runs
     stored_gb = orders * a("stored_kb_per_order") * a("months_retained") / 1024**2
@@ -275,8 +286,19 @@ def capacity(
     wru_s = sum(costs[n].wru * c for n, c in mix.items()) / sum(mix.values()) * events_s
     wru_s += costs["sms sent"].wru * sms_s
     batch, runs_s = outbox_limits()
+    # New messages go out through the table's stream (SendOutboxStream): each concurrent batch
+    # sends one message after the other, so a stream shard x parallelization sends
+    # 1000 / (sender ms per message) a second; the every-minute sweep adds its batch.
+    per_message_ms = costs["sms sent"].app_ms + a("sms_sender_ms")
+    streams = a("stream_shards") * stream_parallelization(template)
+    sender_limit = streams * 1000 / per_message_ms + batch * runs_s
     return [
-        ("outbox sender (messages/s)", sms_s, batch * runs_s, "deliver_due limit x schedule rate"),
+        (
+            "outbox stream consumer + sweep (messages/s)",
+            sms_s,
+            sender_limit,
+            "OutboxStreamParallelization (max 10); shards grow with the table",
+        ),
         (
             "one toll-free number (messages/s)",
             sms_s,

@@ -4,6 +4,9 @@
     python3 scripts/dev.py run    # the product locally on its embedded stack
     python3 scripts/dev.py test   # the whole test suite (what CI runs)
 
+and `bench` (bench/README.md) and `package [stage] [outdir]` (scripts/package.sh: the
+CloudFormation template, linted with cfn-lint; docs/deploy.md).
+
 Each first makes `.venv` and installs `requirements-dev.txt` (again only when it changed),
 then hands over to `devtools.cli` inside that environment. Standard library only.
 """
@@ -48,8 +51,8 @@ def ensure_environment() -> None:
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "bench"}:
-        sys.exit("usage: python3 scripts/dev.py run|test|bench [args...]")
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test", "bench", "package"}:
+        sys.exit("usage: python3 scripts/dev.py run|test|bench|package [args...]")
     ensure_environment()
     os.chdir(ROOT)
     os.execv(str(PYTHON), [str(PYTHON), "-m", "devtools.cli", *sys.argv[1:]])

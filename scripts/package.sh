@@ -3,7 +3,8 @@
 #   scripts/package.sh [stage] [outdir]        (defaults: prod, build/<stage>)
 # Runs `chalice package --merge-template infra/resources.json`, sets the template's Stage
 # parameter default to the stage packaged (so deletion protection and the SSM secret names
-# follow it without an override), then cfn-lint. Needs .venv (`python3 scripts/dev.py test`
+# follow it without an override), adds bytecode to the zip (devtools/precompile.py), then
+# cfn-lint. Needs .venv (`python3 scripts/dev.py test`
 # creates it). Writes <outdir>/sam.json and <outdir>/deployment.zip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +31,8 @@ template["Parameters"]["Stage"]["Default"] = stage
 with open(path, "w") as handle:
     json.dump(template, handle, indent=2)
 PY
+# Bytecode in the zip (devtools/precompile.py): a cold start then skips compiling sources.
+runtime="$("$bin/python" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(next(r["Properties"]["Runtime"] for r in t["Resources"].values() if r["Type"]=="AWS::Serverless::Function"))' "$out/sam.json")"
+"$bin/python" -m devtools.precompile "$out/deployment.zip" --runtime "$runtime"
 "$bin/cfn-lint" "$out/sam.json"
 echo "packaged and linted: $out/sam.json (stage $stage); next: aws cloudformation package, see docs/deploy.md"

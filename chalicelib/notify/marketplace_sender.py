@@ -10,7 +10,8 @@ item is parked as `failed` with the partner's message, visible in the notificati
 on the case timeline.
 
 Refund context: `order_id`, `lines` [{`line_id`, `quantity`, optional `amount`}], `restock`
-(bool), optional `amount` (WooCommerce), `note`, `location_id` (Shopify restock location).
+(bool), optional `amount` (WooCommerce), `note`, `location_id` (Shopify restock location),
+optional `received_at` (ISO 8601 warehouse receipt time: the start of `RefundLatency`).
 A refund is never issued twice: a guard item is written before the first call; a retry that
 finds it asks the platform for a refund carrying our marker (the outbox id in its note)
 before calling again, and Shopify's `@idempotent` key is the outbox id as well. The refund
@@ -19,6 +20,7 @@ id is recorded on a pointer item, so the platform's webhook about it is recognis
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +60,8 @@ def deliver(deps: Deps, item: OutboxItem, now: datetime) -> str:
         merchant = deps.store.merchant(item.merchant_id)
         if merchant is None or merchant.status != "active":
             return _finish(deps, item, now, "skipped", "merchant is not active")
+        if item.kind == "refund" and _refunded_elsewhere(deps, item):
+            return _finish(deps, item, now, "skipped", "the case was refunded already")
         item.attempts = (item.attempts or 0) + 1
         try:
             reference = _perform(deps, merchant, item, now)
@@ -72,7 +76,37 @@ def deliver(deps: Deps, item: OutboxItem, now: datetime) -> str:
         except (KeyError, TypeError, ValueError, AftercareError) as exc:
             return _finish(deps, item, now, "failed", f"invalid {item.kind} request: {exc}")
         item.provider, item.provider_message_id, item.sent_at = merchant.platform, reference, now
-        return _finish(deps, item, now, "sent", None)
+        result = _finish(deps, item, now, "sent", None)
+        if item.kind == "refund":
+            deps.metrics.refund_latency(refund_latency(item, now), item.merchant_id)
+        return result
+
+
+def refund_latency(item: OutboxItem, now: datetime) -> float:
+    """Seconds from the warehouse receipt (context `received_at`, ISO 8601) to the refund at
+    `now`; from when the refund was queued when the context does not say."""
+    started = item.created_at
+    received = (item.context or {}).get("received_at")
+    if received:
+        with contextlib.suppress(ValueError):
+            started = datetime.fromisoformat(str(received).replace("Z", "+00:00"))
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=now.tzinfo)
+    return max(0.0, (now - started).total_seconds())
+
+
+def _refunded_elsewhere(deps: Deps, item: OutboxItem) -> bool:
+    """True when the item's case got its refund another way (e.g. by hand in the shop's
+    admin) before this request was ever tried: refunding again would pay twice."""
+    if not item.case_id:
+        return False
+    from chalicelib.store.models import CaseItem
+
+    store = deps.store
+    case = store.get(CaseItem, keys.case(item.merchant_id, item.case_id))
+    if case is None or case.status != "refunded":
+        return False
+    return store.get(RefundGuardItem, keys.refund_guard(item.merchant_id, item.outbox_id)) is None
 
 
 def _perform(deps: Deps, merchant: MerchantItem, item: OutboxItem, now: datetime) -> str:
@@ -185,4 +219,8 @@ def _finish(deps: Deps, item: OutboxItem, now: datetime, status: str, reason: st
     uow.count(item.merchant_id, now, f"marketplace_{item.kind}_{status}")
     uow.commit()
     log.info("marketplace request finished", extra={"result": status, "reason": reason})
+    if item.kind == "refund" and item.case_id:  # the case learns the refund's fate
+        from chalicelib.handlers.refund_completion import settle_outbox_result
+
+        settle_outbox_result(deps.store, item, status, reason, now)
     return status

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.scheduled import sla_job_available
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="DynamoDB Local needs Java")
@@ -49,5 +51,10 @@ def test_tiny_bench_run_writes_every_figure(tmp_path):
     assert results["throughput"]["non_200"] == 0 and results["throughput"]["app_events_per_s"] > 0
     due = results["scheduled"]["outbox_due_query"][0]
     assert due["items_returned"] == results["scheduled"]["items_due"]
+    if sla_job_available():  # issue 7's job, measured by the hook once it exists
+        sla = results["scheduled"]["sla_escalation"]
+        assert sla["due_query"]["items_returned"] == sla["items_due"]
+        assert sla["due_query"]["items_read_per_item_due"] <= 1.1
+        assert results["scheduled"]["other_jobs"]["SLA escalation"] == "measured"
     assert results["cold_start"]["imports"]["ratio_app_to_boto3"] > 0
     assert "1. DynamoDB calls per webhook" in stdout and "Targets" in stdout

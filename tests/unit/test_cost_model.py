@@ -67,7 +67,21 @@ def test_costs_grow_with_orders_and_sms_dominates():
     values = [float(cell.strip(" *").replace(",", "")) for cell in totals[0].split("|")[2:-1]]
     assert values == sorted(values) and values[0] > 0
     assert "warehouse receipt (not measured: stand-in)" in text
-    assert "| outbox sender (messages/s) |" in text
+    assert "| outbox stream consumer + sweep (messages/s) |" in text
+
+
+def test_the_outbox_limit_counts_the_stream_consumer_and_the_sweep():
+    """Stream shards x parallelization x (1000 / ms per message) + the sweep's batch a second."""
+    costs = cost_model.event_costs(BENCH)
+    template = json.loads(cost_model.TEMPLATE.read_text())
+    [(name, _, limit, setting)] = [
+        row for row in cost_model.capacity(costs, cost_model.sms_segments()) if "outbox" in row[0]
+    ]
+    per_message = costs["sms sent"].app_ms + cost_model.a("sms_sender_ms")
+    streams = cost_model.a("stream_shards") * cost_model.stream_parallelization(template)
+    batch, runs_s = cost_model.outbox_limits()
+    assert limit == streams * 1000 / per_message + batch * runs_s
+    assert "OutboxStreamParallelization" in setting
 
 
 def test_segments_come_from_the_templates():

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import api, inbound
+from chalicelib import api, inbound, transient
 from chalicelib.deps import deps
 from chalicelib.errors import AftercareError
 from chalicelib.log import bind_context, get_logger
@@ -48,7 +48,12 @@ def _respond(work: Callable[[], Any]) -> Response:
             body = {"error": error.code, "detail": error.detail}
             status = 200 if error.http_status == 200 else error.http_status
             return Response(body=body, status_code=status)
-        except Exception:
+        except Exception as error:
+            if transient.is_transient(error):  # nothing committed: the caller retries (issue 9)
+                log.warning("transient failure, retry asked", extra={"error": type(error).__name__})
+                body = {"error": "temporarily_unavailable", "detail": "retry later"}
+                retry = {"Retry-After": str(transient.RETRY_AFTER_SECONDS)}
+                return Response(body=body, status_code=503, headers=retry)
             log.exception("unexpected error")
             return Response(body={"error": "internal_error", "detail": ""}, status_code=500)
 
@@ -95,7 +100,7 @@ def _merchant() -> Any:
 
 @app.route("/api/cases", methods=["GET"])
 def list_cases() -> Response:
-    return _respond(lambda: api.list_cases(*_merchant(), _query()))
+    return _respond(lambda: api.list_cases(*_merchant(), _query(), deps().now()))
 
 
 @app.route("/api/cases/{case_id}", methods=["GET"])
@@ -306,3 +311,289 @@ def send_outbox_stream(event: Any) -> dict[str, int]:
 
     d = deps()
     return deliver_records(d, event.to_dict().get("Records", []), d.now())
+
+
+# --- Merchant settings, SMS templates and small ops lookups (issues 5, 6, 7) ---------------
+
+
+@app.route("/api/settings", methods=["GET"])
+def get_settings() -> Response:
+    from chalicelib import settings_api
+
+    return _respond(lambda: settings_api.get_settings(*_merchant()))
+
+
+@app.route("/api/settings/audit", methods=["GET"])
+def settings_audit() -> Response:
+    from chalicelib import settings_api
+
+    return _respond(lambda: settings_api.list_audit(*_merchant(), _query()))
+
+
+@app.route("/api/settings/{section}", methods=["PUT"])
+def put_settings_section(section: str) -> Response:
+    from chalicelib import settings_api
+
+    return _respond(
+        lambda: settings_api.put_section(
+            *_merchant(), section, _headers(), _raw_body(), deps().now()
+        )
+    )
+
+
+@app.route("/api/settings/returns/try", methods=["POST"])
+def try_return_rules() -> Response:
+    from chalicelib import settings_api
+
+    return _respond(lambda: settings_api.try_return(*_merchant(), _raw_body(), deps().now()))
+
+
+@app.route("/api/settings/sla/try", methods=["POST"])
+def try_sla_policy() -> Response:
+    from chalicelib import settings_api
+
+    return _respond(lambda: settings_api.try_sla(*_merchant(), _raw_body(), deps().now()))
+
+
+@app.route("/api/templates", methods=["GET"])
+def list_sms_templates() -> Response:
+    from chalicelib import templates_api
+
+    return _respond(lambda: templates_api.list_templates(*_merchant()))
+
+
+@app.route("/api/templates/{kind}/{locale}", methods=["PUT", "DELETE"])
+def sms_template(kind: str, locale: str) -> Response:
+    from chalicelib import templates_api
+
+    if app.current_request.method == "DELETE":
+        return _respond(
+            lambda: templates_api.delete_template(
+                *_merchant(), kind, locale, _headers(), deps().now()
+            )
+        )
+    return _respond(
+        lambda: templates_api.put_template(
+            *_merchant(), kind, locale, _headers(), _raw_body(), deps().now()
+        )
+    )
+
+
+@app.route("/api/templates/{kind}/{locale}/preview", methods=["POST"])
+def preview_sms_template(kind: str, locale: str) -> Response:
+    from chalicelib import templates_api
+
+    return _respond(lambda: templates_api.preview(*_merchant(), kind, locale, _raw_body()))
+
+
+@app.route("/api/returns/{code}", methods=["GET"])
+def return_by_code(code: str) -> Response:
+    from chalicelib import ops_lookup
+
+    return _respond(lambda: ops_lookup.return_by_code(*_merchant(), code))
+
+
+@app.route("/api/notifications/{outbox_id}/retry", methods=["POST"])
+def retry_notification(outbox_id: str) -> Response:
+    from chalicelib import ops_lookup
+
+    return _respond(lambda: ops_lookup.retry_notification(*_merchant(), outbox_id, deps().now()))
+
+
+# --- Customer pages (issue 11): return portal /r/{slug} and order status page /s/{token} ----
+
+PAGE_FORM_TYPES = ["application/x-www-form-urlencoded"]
+PAGE_UPLOAD_TYPES = [*PAGE_FORM_TYPES, "multipart/form-data"]  # the return form with photos
+if "multipart/form-data" not in app.api.binary_types:  # photo bytes must arrive untouched
+    app.api.binary_types.append("multipart/form-data")
+
+
+def _customer_page(module: str, name: str, *args: str) -> Response:
+    """Run one customer page (chalicelib/pages) and answer with its HTML or redirect."""
+    from importlib import import_module
+
+    from chalicelib.pages.web import Request, answer, base_of
+
+    raw = app.current_request
+    context = raw.context or {}
+    full_path = context.get("path") or raw.path
+    request = Request(
+        raw.method,
+        full_path,
+        dict(raw.query_params or {}),
+        _headers(),
+        _raw_body() if raw.method == "POST" else b"",
+        (context.get("identity") or {}).get("sourceIp") or "",
+        base_of(full_path, raw.path, dict(raw.uri_params or {})),
+    )
+    handler = getattr(import_module(f"chalicelib.pages.{module}"), name)
+    home = request.url(f"/r/{args[0]}") if module == "portal" and args else None
+    reply = answer(request, lambda: handler(deps(), *args, request), home)
+    return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
+
+
+@app.route("/r/{slug}", methods=["GET"])
+def portal_lookup_form(slug: str) -> Response:
+    return _customer_page("portal", "lookup_form", slug)
+
+
+@app.route("/r/{slug}/lookup", methods=["POST"], content_types=PAGE_FORM_TYPES)
+def portal_lookup(slug: str) -> Response:
+    return _customer_page("portal", "do_lookup", slug)
+
+
+@app.route("/r/{slug}/order", methods=["GET"])
+def portal_order(slug: str) -> Response:
+    return _customer_page("portal", "order_page", slug)
+
+
+@app.route("/r/{slug}/returns", methods=["POST"], content_types=PAGE_UPLOAD_TYPES)
+def portal_submit_return(slug: str) -> Response:
+    return _customer_page("portal", "submit_return", slug)
+
+
+@app.route("/r/{slug}/returns/{case_id}", methods=["GET"])
+def portal_return(slug: str, case_id: str) -> Response:
+    return _customer_page("portal", "return_page", slug, case_id)
+
+
+@app.route("/s/{token}", methods=["GET"])
+def order_status_page(token: str) -> Response:
+    return _customer_page("status", "status_page", token)
+
+
+@app.route("/s/{token}/reply", methods=["POST"], content_types=PAGE_FORM_TYPES)
+def order_status_reply(token: str) -> Response:
+    return _customer_page("status", "post_reply", token)
+
+
+# --- SLA escalation (issue 7): due cases only, from the sparse due index ---------------------
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="escalate_sla")
+def escalate_sla(event: Any) -> dict[str, int]:
+    from chalicelib.sla_job import escalate_due
+
+    d = deps()
+    return escalate_due(d, d.now())
+
+
+# --- Merchant console (issue 12): server-rendered pages over the ops API and settings -------
+
+CONSOLE_FORMS = ["application/x-www-form-urlencoded", "application/json"]
+
+
+def _console(route: str, **params: str) -> Response:
+    from chalicelib.console import http as console
+
+    request = app.current_request
+    req = console.Request(request.method, _headers(), _query(), _raw_body(), params)
+    reply = console.handle(deps(), route, req)
+    return Response(body=reply.body, status_code=reply.status, headers=reply.headers)
+
+
+@app.route("/console", methods=["GET"])
+def console_queue() -> Response:
+    return _console("queue_page")
+
+
+@app.route("/console/login", methods=["GET"])
+def console_login_page() -> Response:
+    return _console("login_page")
+
+
+@app.route("/console/login", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_login() -> Response:
+    return _console("login")
+
+
+@app.route("/console/logout", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_logout() -> Response:
+    return _console("logout")
+
+
+@app.route("/console/api/queue", methods=["GET"])
+def console_queue_json() -> Response:
+    return _console("queue_json")
+
+
+@app.route("/console/bulk-assign", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_bulk_assign() -> Response:
+    return _console("bulk_assign")
+
+
+@app.route("/console/cases/{case_id}", methods=["GET"])
+def console_case(case_id: str) -> Response:
+    return _console("case_page", case_id=case_id)
+
+
+@app.route("/console/cases/{case_id}/sms/preview", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_case_sms_preview(case_id: str) -> Response:
+    return _console("case_sms_preview", case_id=case_id)
+
+
+@app.route("/console/cases/{case_id}/{action}", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_case_action(case_id: str, action: str) -> Response:
+    return _console("case_action", case_id=case_id, action=action)
+
+
+@app.route("/console/rules", methods=["GET"])
+def console_rules() -> Response:
+    return _console("rules_page")
+
+
+@app.route("/console/rules/{section}", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_rules_save(section: str) -> Response:
+    return _console("rules_save", section=section)
+
+
+@app.route("/console/insights", methods=["GET"])
+def console_insights() -> Response:
+    return _console("insights_page")
+
+
+@app.route("/console/insights.csv", methods=["GET"])
+def console_insights_csv() -> Response:
+    return _console("insights_csv")
+
+
+@app.route("/console/users", methods=["GET"])
+def console_users() -> Response:
+    return _console("users_page")
+
+
+@app.route("/console/users", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_users_create() -> Response:
+    return _console("users_create")
+
+
+@app.route("/console/static/{name}", methods=["GET"])
+def console_static(name: str) -> Response:
+    return _console("static", name=name)
+
+
+@app.route("/console/messages", methods=["GET"])
+def console_messages() -> Response:
+    return _console("messages_page")
+
+
+@app.route(
+    "/console/messages/{kind}/{locale}/preview", methods=["POST"], content_types=CONSOLE_FORMS
+)
+def console_template_preview(kind: str, locale: str) -> Response:
+    return _console("template_preview", kind=kind, locale=locale)
+
+
+@app.route("/console/messages/{kind}/{locale}", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_template_save(kind: str, locale: str) -> Response:
+    return _console("template_save", kind=kind, locale=locale)
+
+
+@app.route("/console/outbox/{outbox_id}/retry", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_retry(outbox_id: str) -> Response:
+    return _console("retry", outbox_id=outbox_id)
+
+
+@app.route("/console/rules/try/{section}", methods=["POST"], content_types=CONSOLE_FORMS)
+def console_rules_try(section: str) -> Response:
+    return _console("rules_try", section=section)

@@ -33,6 +33,7 @@ def _port(preferred: int) -> int:
 
 
 def _banner(stack: LocalStack, sms_log: Path) -> str:
+    from devtools.console_seed import AGENT_KEY
     from devtools.seed import SAMPLE
 
     url = f"http://127.0.0.1:{APP_PORT}"
@@ -49,6 +50,10 @@ Sample merchant (fake, local-only secrets):
   API key        {SAMPLE["api_key"]}
   Shopify secret {SAMPLE["shopify_secret"]}
   EasyPost secret {SAMPLE["easypost_secret"]}
+Merchant console: http://localhost:{APP_PORT}/console
+  sign in with    {SAMPLE["api_key"]}   (admin; agent key: {AGENT_KEY})
+Return portal:   {url}/r/{SAMPLE["portal_slug"]}
+  order #1001 with demo@example.com (English), #1002 with +1 415 555 0199 (Chinese)
 The README's "Try it" section has curl commands for the whole slice. Ctrl-C stops everything.
 """
 
@@ -105,12 +110,16 @@ def run() -> int:
         **stack.env(),
         "AFTERCARE_SHOPIFY_API_SECRETS": SAMPLE["shopify_secret"],
         "AFTERCARE_SMS_LOG": str(sms_log),
+        "AFTERCARE_PHOTOS_DIR": str(LOCAL / "photos"),  # return portal photos (issue 11)
         "AFTERCARE_PUBLIC_URL": f"http://127.0.0.1:{APP_PORT}",
     }
     os.environ.update(env)
     from chalicelib.deps import deps
 
     seed_sample_merchant(deps().store)
+    from devtools.console_seed import seed_console_sample
+
+    seed_console_sample(deps().store, SAMPLE["merchant_id"], deps().now())
     app_log = open(LOCAL / "app.log", "ab")  # noqa: SIM115
     server = subprocess.Popen(
         [
@@ -157,6 +166,9 @@ def main() -> None:
         sys.exit(pytest.main(args))
     if command == "bench":
         os.execv(sys.executable, [sys.executable, "-m", "bench", *args])
+    if command == "package":  # chalice package + infra merge + cfn-lint (scripts/package.sh)
+        script = str(Path(__file__).resolve().parent.parent / "scripts" / "package.sh")
+        os.execv("/bin/bash", ["bash", script, *args])
     sys.exit(f"unknown command {command}")
 
 

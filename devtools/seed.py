@@ -25,6 +25,7 @@ SAMPLE = {
     "generic_carrier_secret": "generic_carrier_fake_webhook_secret",
     "generic_wms_secret": "generic_wms_fake_webhook_secret",
     "shiphero_secret": "shiphero_fake_webhook_secret",
+    "portal_slug": "aftercare-demo",  # the return portal at /r/aftercare-demo
 }
 
 
@@ -49,5 +50,13 @@ def seed_sample_merchant(store: Store) -> bool:
             },
         )
     except StaleVersion:
-        return False
-    return True
+        created = False
+    else:
+        created = True
+    # the customer pages' sample: portal /r/aftercare-demo, orders #1001 and #1002 (issue 11)
+    from devtools.portal_sample import seed_portal_sample
+
+    merchant = store.merchant(SAMPLE["merchant_id"])
+    if merchant is not None:
+        seed_portal_sample(store, merchant, SAMPLE["portal_slug"], datetime.now(UTC))
+    return created

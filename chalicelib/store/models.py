@@ -220,6 +220,8 @@ class ShipmentItem(BaseItem):
     order_number = UnicodeAttribute(null=True)  # copied from the order for messages
     customer_id = UnicodeAttribute(null=True)
     is_return = BooleanAttribute(default=False)
+    case_id = UnicodeAttribute(null=True)  # a return parcel's return case
+    label_url = UnicodeAttribute(null=True)  # a prepaid return label bought for it
     status = UnicodeAttribute(null=True)
     status_at = UTCDateTimeAttribute(null=True)
     last_scan_at = UTCDateTimeAttribute(null=True)

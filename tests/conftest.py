@@ -51,6 +51,23 @@ def app_deps(stack: object):
     set_clock(lambda: FIXED_NOW)
     yield deps()
     set_clock(None)
+    _take_leftovers_off_the_due_index(deps().settings.table_name)
+
+
+def _take_leftovers_off_the_due_index(table: str) -> None:
+    """The table is shared by the session: what a test left due (unsent messages, SLA checks,
+    digests...) leaves the sparse due index afterwards, so the next test's scheduled jobs see
+    only their own work. Test cleanup only: the index is tiny, so one Scan of it is cheap here
+    (the product never scans)."""
+    from chalicelib.store.models import BaseItem
+
+    dynamodb = BaseItem._get_connection().connection.client
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=table, IndexName="due", ProjectionExpression="pk, sk"
+    )
+    for page in pages:
+        for key in page.get("Items", []):
+            dynamodb.update_item(TableName=table, Key=key, UpdateExpression="REMOVE due_pk, due_sk")
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 """The weekly ops digest: KPIs from weekly counters, charts, e-mail rendering and the job.
 
-Importing the package is free: matplotlib and Jinja2 load inside the functions that draw and
+Importing the package is free: Pillow and Jinja2 load inside the functions that draw and
 render. Handlers that count durations import `bucket_counter` from `digest.buckets`.
 """
 

@@ -1,10 +1,10 @@
-"""Digest charts: PNG bytes drawn with matplotlib's Agg canvas, this week against last week.
+"""Digest charts: PNG bytes drawn with Pillow (`digest.barchart`), this week against last week.
 
-matplotlib is imported inside the functions (importing this module costs nothing) and used
-through `Figure` + `FigureCanvasAgg`, without pyplot's global state or a display. Titles stay
-in the HTML around each image (and in its alt text), so a chart holds only labels and
-numbers; CJK labels (e.g. a SKU name) use a Noto CJK font when one is installed, listed after
-DejaVu Sans as a per-glyph fallback.
+Every chart is a horizontal grouped bar chart; this module picks the rows and series from a
+`Digest` and leaves the drawing to `barchart` (no matplotlib or numpy: they made up a third of
+the deployment package). Titles stay in the HTML around each image (and in its alt text), so a
+chart holds only labels and numbers; CJK labels (e.g. a SKU name) use Noto Sans CJK when it is
+installed (`digest.fonts`). Importing this module costs nothing: Pillow loads when drawing.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from io import BytesIO
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chalicelib.digest.metrics import Digest, Row
@@ -24,8 +22,6 @@ __all__ = ["Chart", "draw_charts", "PNG_SIGNATURE", "MAX_BARS"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_BARS = 10
 THIS_WEEK, LAST_WEEK, EXTRA = "#2563eb", "#cbd5e1", "#f97316"
-WIDTH_IN, DPI = 6.4, 125  # shown at 640 px wide, drawn at 800 px for sharp high-DPI screens
-_CJK = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans CJK KR")
 
 
 @dataclass(frozen=True)
@@ -37,74 +33,14 @@ class Chart:
     png: bytes
 
 
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[str, ...]:
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return ("DejaVu Sans", *(name for name in _CJK if name in installed))
-
-
-def _figure(bars: int) -> Any:
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(WIDTH_IN, max(1.6, 0.42 * bars + 0.9)), dpi=DPI)
-    figure.set_layout_engine("constrained")
-    return figure
-
-
-def _png(figure: Any) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(figure)
-    out = BytesIO()
-    figure.savefig(out, format="png", metadata={"Software": None})
-    return out.getvalue()
-
-
-def _style(axes: Any) -> None:
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    axes.tick_params(labelsize=9)
-    axes.grid(axis="x", color="#e5e7eb", linewidth=0.8)
-    axes.set_axisbelow(True)
-
-
 def _bars(
     labels: Sequence[str],
     series: Sequence[tuple[str, str, Sequence[float]]],
     unit: str = "",
 ) -> bytes:
-    """Horizontal grouped bars, first label on top; `series` = (legend, colour, values)."""
-    from matplotlib import rc_context
-    from matplotlib.ticker import MaxNLocator
+    from chalicelib.digest.barchart import draw_bars
 
-    with rc_context({"font.family": list(_fonts()), "font.size": 9}):
-        figure = _figure(len(labels))
-        axes = figure.add_subplot()
-        height = 0.8 / len(series)
-        positions = range(len(labels))
-        for index, (legend, colour, values) in enumerate(series):
-            offsets = [p + (index - (len(series) - 1) / 2) * height for p in positions]
-            drawn = axes.barh(offsets, values, height=height, color=colour, label=legend)
-            shown = [_number(v, unit) if v else "" for v in values]
-            axes.bar_label(drawn, labels=shown, padding=3, fontsize=8)
-        axes.set_yticks(list(positions), labels=list(labels))
-        axes.invert_yaxis()
-        axes.margins(x=0.15)
-        if not unit:  # counts: whole-number ticks only
-            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        _style(axes)
-        axes.legend(
-            loc="lower left", bbox_to_anchor=(0, 1), ncols=len(series), fontsize=8, frameon=False
-        )
-        return _png(figure)
-
-
-def _number(value: float, unit: str) -> str:
-    if value == int(value):
-        return f"{int(value)}{unit}"
-    return f"{value:.1f}{unit}"
+    return draw_bars(labels, series, unit)
 
 
 def _rows_chart(
@@ -158,7 +94,7 @@ def draw_charts(
     digest: Digest, label: Callable[[str, str], str], titles: dict[str, str]
 ) -> list[Chart]:
     """The charts that have data this week or last; `label(section, key)` names a bar,
-    `titles[name]` heads a chart. Raises ImportError without matplotlib installed."""
+    `titles[name]` heads a chart. Raises ImportError without Pillow installed."""
     week, previous = digest.week, digest.previous_week
     charts: list[Chart] = []
     for name, rows in (

@@ -96,7 +96,7 @@ def _targets(merchant: MerchantItem) -> dict[str, Decimal]:
 def build_digest(store: Store, merchant: MerchantItem, week: str) -> Rendered:
     """The rendered digest of `merchant` for `week`: one BatchGetItem of two counter items.
 
-    Raises ImportError when matplotlib or Jinja2 is missing.
+    Raises ImportError when Pillow or Jinja2 is missing.
     """
     from chalicelib.digest.charts import draw_charts
     from chalicelib.digest.metrics import compute

@@ -73,7 +73,7 @@ def test_the_digest_renders_with_every_chart_loaded(browser, page_file):
     images = page.eval_on_selector_all(
         "img", "els => els.map(e => [e.getAttribute('src'), e.complete && e.naturalWidth])"
     )
-    assert len(images) == 5 and all(width == 800 for _, width in images), images
+    assert len(images) == 5 and all(width == 1280 for _, width in images), images
     kpi = page.inner_text('tr[data-kpi="auto_decided_rate"]').split()
     assert "80.0%" in kpi and "70.0%" in kpi and "met" in kpi
     assert "演示店" in page.inner_text("h1")

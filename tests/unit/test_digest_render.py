@@ -40,7 +40,7 @@ def test_each_chart_is_a_real_png_shown_by_cid(rendered):
     for chart in rendered.charts:
         assert chart.png.startswith(PNG_SIGNATURE)
         width, height = _png_size(chart.png)
-        assert width == 800 and 150 < height < 800
+        assert width == 1280 and 150 < height < 1000  # 2x the 640 px it is shown at
         assert f'src="cid:{ids[chart.name]}"' in rendered.html
     assert "data:image" not in rendered.html and "<script" not in rendered.html.lower()
     assert set(re.findall(r'src="cid:([^"]+)"', rendered.html)) == set(ids.values())

@@ -597,3 +597,41 @@ def console_retry(outbox_id: str) -> Response:
 @app.route("/console/rules/try/{section}", methods=["POST"], content_types=CONSOLE_FORMS)
 def console_rules_try(section: str) -> Response:
     return _console("rules_try", section=section)
+
+
+# --- Stale tracking (issue 4): in-transit shipments due on the sparse index ----------------
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="flag_stale_tracking")
+def flag_stale_tracking(event: Any) -> dict[str, int]:
+    from chalicelib.stale_tracking import flag_stale
+
+    d = deps()
+    return flag_stale(d, d.now())
+
+
+# --- Customer pages completion (issue 11, B2): status-page CSAT, return approval expiry ----
+
+
+@app.route("/s/{token}/csat", methods=["POST"], content_types=PAGE_FORM_TYPES)
+def order_status_csat(token: str) -> Response:
+    return _customer_page("csat", "post_csat", token)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="expire_returns")
+def expire_returns(event: Any) -> dict[str, int]:
+    from chalicelib.return_expiry import expire_due
+
+    d = deps()
+    return expire_due(d, d.now())
+
+
+# --- VIP re-evaluation (issue 7): due customers only, from the sparse due index ------------
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="reevaluate_tiers")
+def reevaluate_tiers(event: Any) -> dict[str, int]:
+    from chalicelib.handlers.tier_review import reevaluate_due
+
+    d = deps()
+    return reevaluate_due(d, d.now())

@@ -63,6 +63,41 @@ def _orders(events: int, merchants: int) -> int:
     return max(4, math.ceil(events * 0.7 / EVENTS_PER_ORDER / merchants * 1.2))
 
 
+def run_latency(size_name: str) -> dict[str, Any]:
+    """Figure 2 alone (`--only latency`): for measuring a change to the request path quickly.
+
+    Replays every event kind (as a full run does once they are implemented) with no other
+    figure measured before it, so runs can be repeated, or interleaved with another tree's."""
+    from bench import speed
+    from bench.harness import Harness
+    from bench.report import machine
+    from tests.data.generator import generate
+
+    size = SIZES[size_name]
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "size": size_name,
+        "only": "latency",
+        "parameters": asdict(size),
+        "seed": SEED,
+    }
+    _say("starting DynamoDB Local and moto")
+    harness = Harness()
+    with contextlib.redirect_stdout(sys.stderr):
+        harness.start()
+    try:
+        results["machine"] = machine(harness.backend)
+        kinds = {"order_created", "fulfillment", "tracking_update", *_KINDS.values()}
+        _say(f"2/5 latency: {size.latency_events} events, each with its baseline")
+        data = generate(SEED + 1, 3, _orders(size.latency_events, 3), first_merchant=10)
+        results["latency"] = speed.latency(harness, data, kinds, size.latency_events)
+    finally:
+        harness.stop()
+    results["duration_s"] = round(time.perf_counter() - started, 1)
+    return results
+
+
 def run(size_name: str, build_package: bool | None = None) -> dict[str, Any]:
     """Measure everything at `size_name`; returns the results (also what is written)."""
     from bench import coldstart, roundtrips, scheduled, speed
@@ -131,7 +166,7 @@ def run(size_name: str, build_package: bool | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.report import render, write
+    from bench.report import render, render_latency, write
 
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
@@ -143,9 +178,21 @@ def main(argv: list[str] | None = None) -> int:
         help="run `chalice package` (default: only at size full)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--only",
+        choices=["latency"],
+        help="measure one figure alone (results default to bench/results/ONLY.json)",
+    )
     args = parser.parse_args(argv)
     # A terminated run still stops DynamoDB Local and moto (its `finally` blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.only == "latency":
+        out = RESULTS.with_name("latency.json") if args.out == RESULTS else args.out
+        results = run_latency(args.size)
+        write(results, out)
+        print(render_latency(results))
+        print(f"\nresults: {out}")
+        return 0
     results = run(args.size, args.package)
     write(results, args.out)
     print(render(results))

@@ -6,9 +6,12 @@ and thread (every model class may hold its own), so hooking one client would mis
 handlers see each DynamoDB call's parameters before it is sent (`before-parameter-build`)
 and its parsed answer (`after-call`). Calls are recorded only inside `window()`.
 
-`ReturnConsumedCapacity=TOTAL` is added to calls that do not ask for it (PynamoDB's own
-calls already do; the store's raw `batch_get_item`/`query` do not), so capacity units are
-DynamoDB's own figures. That is the only change made to a request.
+In a window opened with `capacity=True` (the default: figures 1 and 4),
+`ReturnConsumedCapacity=TOTAL` is set on calls that do not ask for it or ask for `NONE` (the
+app asks for none: `chalicelib/store/connection.py`), so capacity units are DynamoDB's own
+figures. That is the only change made to a request. Timed figures (2 and 3) open windows with
+`capacity=False`: the app's requests go out exactly as the app makes them, since producing
+the units is server work the app does not ask for.
 """
 
 from __future__ import annotations
@@ -116,6 +119,7 @@ class CallCounter:
 
     def __init__(self) -> None:
         self._window: list[Call] | None = None
+        self._capacity = True
         self._specs: list[tuple[str, Any]] = []
 
     def install(self) -> CallCounter:
@@ -143,21 +147,26 @@ class CallCounter:
             client.meta.events.register(event, handler)
 
     @contextmanager
-    def window(self) -> Iterator[list[Call]]:
-        """The calls made inside the `with` block, in order."""
+    def window(self, capacity: bool = True) -> Iterator[list[Call]]:
+        """The calls made inside the `with` block, in order. `capacity`: ask every call for
+        its consumed capacity (otherwise requests are left exactly as the app made them)."""
         calls: list[Call] = []
         previous, self._window = self._window, calls
+        previous_capacity, self._capacity = self._capacity, capacity
         try:
             yield calls
         finally:
             self._window = previous
+            self._capacity = previous_capacity
 
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any):
         if self._window is None:
             return
         operation = model.name
-        if (operation in READ_OPS or operation in WRITE_OPS) and (
-            "ReturnConsumedCapacity" not in params
+        if (
+            self._capacity
+            and (operation in READ_OPS or operation in WRITE_OPS)
+            and params.get("ReturnConsumedCapacity", "NONE") == "NONE"
         ):
             params["ReturnConsumedCapacity"] = "TOTAL"
         call = Call(operation)

@@ -153,11 +153,14 @@ class Harness:
                 **fields,
             )
 
-    def send(self, request: Request) -> Response:
-        """POST `request` through the app; time it and record its DynamoDB calls."""
+    def send(self, request: Request, capacity: bool = True) -> Response:
+        """POST `request` through the app; time it and record its DynamoDB calls.
+
+        `capacity=False` (timed figures) leaves the app's requests untouched; by default every
+        call is asked for its consumed capacity (see `bench.calls`)."""
         headers = {"Content-Type": request.headers.get("content-type", "application/json")}
         headers.update(request.headers)
-        with self.counter.window() as calls:
+        with self.counter.window(capacity) as calls:
             started = time.perf_counter()
             answer = self.client.http.post(request.path, headers=headers, body=request.body)
             seconds = time.perf_counter() - started

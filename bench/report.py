@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["machine", "targets", "render", "write"]
+__all__ = ["machine", "targets", "render", "render_latency", "write"]
 
 
 def _cpu_model() -> str:
@@ -155,6 +155,53 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     return out
 
 
+def _latency_lines(lat: dict[str, Any]) -> list[str]:
+    out = [
+        "2. Ack latency through the HTTP interface (chalice.test.Client, in process) vs a bare "
+        "TransactWriteItems of the same items (ms)",
+    ]
+    rows = [
+        [
+            r["event"],
+            r["samples"],
+            "/".join(_fmt(r["app_ms"][p]) for p in ("p50", "p95", "p99")),
+            _fmt(r["app_in_dynamodb_calls_ms"]["p50"]),
+            "/".join(_fmt(r["baseline_ms"][p]) for p in ("p50", "p95", "p99")),
+            "/".join(_fmt(r["ratio"][p]) for p in ("p50", "p95", "p99")),
+        ]
+        for r in [*lat["rows"], lat["overall"]]
+    ]
+    out += _table(
+        ["event", "n", "app p50/p95/p99", "in DynamoDB p50", "baseline p50/p95/p99", "ratio"],
+        rows,
+    )
+    out.append(
+        f"   share of app time spent inside DynamoDB calls: "
+        f"{lat['overall']['dynamodb_share_of_app_time']}; p50 per call: "
+        + ", ".join(
+            f"{_short(name)} {figures['p50']}" for name, figures in lat["app_calls_ms"].items()
+        )
+    )
+    return out
+
+
+def render_latency(results: dict[str, Any]) -> str:
+    """The table of a `--only latency` run: figure 2 and its target."""
+    m = results["machine"]
+    ratio = results["latency"]["overall"]["ratio"]["p50"]
+    return "\n".join(
+        [
+            f"Aftercare benchmarks: latency only, size {results['size']}, "
+            f"{results['timestamp']}, {results['duration_s']} s",
+            f"{m['dynamodb']} | Python {m['python']} | {m['cpu_count']} x {m['cpu']}",
+            "",
+            *_latency_lines(results["latency"]),
+            "",
+            f"ack latency p50 app/baseline <= 2: {ratio} ({'met' if ratio <= 2 else 'NOT met'})",
+        ]
+    )
+
+
 def render(results: dict[str, Any]) -> str:
     """The human-readable table of a run."""
     m = results["machine"]
@@ -192,34 +239,7 @@ def render(results: dict[str, Any]) -> str:
     )
     if notes:
         out += ["", "   not met:", *sorted(set(notes))]
-    lat = results["latency"]
-    out += [
-        "",
-        "2. Ack latency through the HTTP interface (chalice.test.Client, in process) vs a bare "
-        "TransactWriteItems of the same items (ms)",
-    ]
-    rows = [
-        [
-            r["event"],
-            r["samples"],
-            "/".join(_fmt(r["app_ms"][p]) for p in ("p50", "p95", "p99")),
-            _fmt(r["app_in_dynamodb_calls_ms"]["p50"]),
-            "/".join(_fmt(r["baseline_ms"][p]) for p in ("p50", "p95", "p99")),
-            "/".join(_fmt(r["ratio"][p]) for p in ("p50", "p95", "p99")),
-        ]
-        for r in [*lat["rows"], lat["overall"]]
-    ]
-    out += _table(
-        ["event", "n", "app p50/p95/p99", "in DynamoDB p50", "baseline p50/p95/p99", "ratio"],
-        rows,
-    )
-    out.append(
-        f"   share of app time spent inside DynamoDB calls: "
-        f"{lat['overall']['dynamodb_share_of_app_time']}; p50 per call: "
-        + ", ".join(
-            f"{_short(name)} {figures['p50']}" for name, figures in lat["app_calls_ms"].items()
-        )
-    )
+    out += ["", *_latency_lines(results["latency"])]
     t = results["throughput"]
     out += [
         "",

@@ -66,6 +66,9 @@ class ENV:
     # first ("ssm:<name>" in AWS; a fixed, documented dev key is used off prod when unset).
     PAGES_SECRETS = "AFTERCARE_PAGES_SECRETS"
     PHOTOS_DIR = "AFTERCARE_PHOTOS_DIR"  # local only: where portal photos are kept (S3 in AWS)
+    # Prepaid return labels (issue 11): EasyPost API keys, current first ("ssm:<name>" in AWS)
+    EASYPOST_API_KEYS = "AFTERCARE_EASYPOST_API_KEYS"
+    EASYPOST_API_BASE = "AFTERCARE_EASYPOST_API_BASE"  # a local stub in tests
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class Settings:
     console_secrets: tuple[str, ...] = ()
     pages_secrets: tuple[str, ...] = ()
     photos_dir: str | None = None
+    easypost_api_keys: tuple[str, ...] = ()
+    easypost_api_base: str = "https://api.easypost.com"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -171,6 +176,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         "console_secrets": _split(env.get(ENV.CONSOLE_SECRETS, "")),
         "pages_secrets": _split(env.get(ENV.PAGES_SECRETS, "")),
         "photos_dir": env.get(ENV.PHOTOS_DIR) or None,
+        "easypost_api_keys": _split(env.get(ENV.EASYPOST_API_KEYS, "")),
+        "easypost_api_base": env.get(ENV.EASYPOST_API_BASE) or defaults.easypost_api_base,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

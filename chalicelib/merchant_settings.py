@@ -100,6 +100,8 @@ def save_section(
     """
     value = validate_section(section, body)
     expected = _version(expected_version)
+    if section == "portal" and value.get("slug"):
+        _claim_slug(store, merchant_id, value["slug"])
 
     def change(merchant: MerchantItem) -> tuple[dict[str, Any], dict[str, Any]]:
         before, _ = read_section(section, merchant.settings or {}, _attrs(merchant))
@@ -111,6 +113,21 @@ def save_section(
 
     merchant, audit = save_change(store, merchant_id, section, change, expected, actor, now)
     return {"settings": load_settings(merchant), "audit": audit_json(audit)}
+
+
+class SlugTaken(Conflict):
+    """The portal address another merchant uses (409)."""
+
+    code = "slug_taken"
+
+
+def _claim_slug(store: Store, merchant_id: str, slug: str) -> None:
+    """Give the portal address to the merchant before saving it (a slug once claimed stays
+    the merchant's, so old links keep working). Raises SlugTaken."""
+    from chalicelib.pages.lookup import claim_slug
+
+    if not claim_slug(store, slug, merchant_id):
+        raise SlugTaken(f"the portal address {slug!r} is taken by another shop")
 
 
 def save_change(

@@ -27,7 +27,7 @@ from chalicelib.handlers.sla_schedule import mark_first_response, schedule_case
 from chalicelib.policy import case_state
 from chalicelib.policy.case_state import CaseStatus
 from chalicelib.store import keys
-from chalicelib.store.models import CaseItem, OrderItem
+from chalicelib.store.models import CaseItem, CustomerItem, OrderItem
 
 if TYPE_CHECKING:
     from chalicelib.store.models import MerchantItem
@@ -54,6 +54,7 @@ class _Act:
     order: OrderItem | None
     params: dict[str, Any]
     source: str
+    settings: Mapping[str, Any] | None = None  # the merchant's (return labels, expiry)
 
     @property
     def case(self) -> CaseItem:
@@ -118,7 +119,9 @@ def _approve(act: _Act) -> str:
     previous = act.move(CaseStatus.APPROVED)
     code = None
     if act.case.case_type in _RETURN_LIKE:
-        code = approve_return(act.change, act.order, by=act.source, push=True)
+        code = approve_return(
+            act.change, act.order, by=act.source, push=True, settings=act.settings
+        )
         act.change.count("returns_approved_by_agent")
     note = act.params.get("note")
     summary = f"Approved ({previous} -> approved)" + (f", return code {code}" if code else "")
@@ -204,6 +207,19 @@ def _load(store: Store, merchant_id: str, case_id: str, action: str) -> tuple[Ca
     return case, order
 
 
+def _remember_agent(store: Store, uow: Any, case: CaseItem) -> None:
+    """A returning customer goes to the agent who last handled them (issue 7,
+    `vip_routing`): the assignee becomes the customer's `last_agent`, in the same
+    transaction as the case (version-conditioned: a concurrent change retries the action)."""
+    if not case.customer_id or not case.assignee:
+        return
+    customer = store.get(CustomerItem, keys.customer(case.merchant_id, case.customer_id))
+    if customer is None or customer.last_agent == case.assignee:
+        return
+    customer.last_agent = case.assignee
+    uow.save("customer", customer)
+
+
 def act(
     store: Store,
     merchant: MerchantItem,
@@ -233,12 +249,16 @@ def act(
             actor = params["actor"] or case.assignee or "api"
         uow = store.unit_of_work()
         change = CaseChange(uow, case, now, f"{case.pk}@{case.version}:{action}")
-        result = ACTIONS[action].apply(_Act(change, order, params, f"agent:{actor}"))
+        result = ACTIONS[action].apply(
+            _Act(change, order, params, f"agent:{actor}", merchant.settings)
+        )
         case.updated_at = now
         if action in FIRST_RESPONSE_ACTIONS:
             mark_first_response(case, now)
         schedule_case(case, merchant, now)  # SLA due index (issue 7)
         uow.save("case", case)
+        if action == "assign":
+            _remember_agent(store, uow, case)
         try:
             uow.commit()
         except StaleVersion:

@@ -117,9 +117,10 @@ def run() -> int:
     from chalicelib.deps import deps
 
     seed_sample_merchant(deps().store)
-    from devtools.console_seed import seed_console_sample
+    from devtools.console_seed import refresh_sample_times, seed_console_sample
 
-    seed_console_sample(deps().store, SAMPLE["merchant_id"], deps().now())
+    if not seed_console_sample(deps().store, SAMPLE["merchant_id"], deps().now()):
+        refresh_sample_times(deps().store, SAMPLE["merchant_id"], deps().now())  # due times
     app_log = open(LOCAL / "app.log", "ab")  # noqa: SIM115
     server = subprocess.Popen(
         [

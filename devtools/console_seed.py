@@ -4,6 +4,12 @@ Different types, statuses and priorities, one VIP, one breached, one return wait
 review with its rule trace, customers (one zh-CN, one opted out of SMS), orders, timelines,
 and 12 weeks of counters for the insights view. Idempotent: nothing is written when the
 first sample case exists. Also creates a sample agent key (documented, fake).
+
+Times are relative to the `now` given (the run command passes the real clock, tests the fixed
+one). The local stack keeps its data between runs, so `refresh_sample_times` (called by the
+run command when the sample exists already) moves the open sample cases, their due times and
+their seeded timeline entries to the current time again: the queue never opens with every
+sample case long breached.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from chalicelib.api import hash_api_key
 from chalicelib.digest.sample import SAMPLE_WEEK, sample_counters
 from chalicelib.digest.weeks import shift_week, week_of, week_start
 from chalicelib.errors import StaleVersion
+from chalicelib.handlers.sla_schedule import place_in_queue
+from chalicelib.policy import case_state
 from chalicelib.store import keys
-from chalicelib.store.models import CaseItem, UserKeyItem
+from chalicelib.store.models import CaseItem, TimelineItem, UserKeyItem
 from chalicelib.store.records import (
     clear_outbox_due,
     new_case,
@@ -28,7 +36,7 @@ from chalicelib.store.records import (
 )
 from chalicelib.store.repository import Store
 
-__all__ = ["seed_console_sample", "AGENT_KEY", "CASES"]
+__all__ = ["seed_console_sample", "refresh_sample_times", "AGENT_KEY", "CASES"]
 
 AGENT_KEY = "uk_shp-aftercare-demo.agent_demo_key_NOT_A_SECRET"
 
@@ -281,6 +289,7 @@ def _case(mid: str, spec: tuple, now: datetime) -> tuple[CaseItem, list]:
     if extra.get("breach"):
         case.first_response_due = opened + timedelta(hours=4)
         case.sla_level = 1
+    place_in_queue(case)  # the queue reads the sparse open-cases index
     entries = [
         new_timeline_entry(
             mid,
@@ -495,3 +504,32 @@ def seed_console_sample(store: Store, merchant_id: str, now: datetime) -> bool:
     uow.save("user_key", agent)
     uow.commit()
     return True
+
+
+def refresh_sample_times(store: Store, merchant_id: str, now: datetime) -> int:
+    """Re-time the open sample cases to `now` (opening, due times, queue place, seeded timeline
+    entries), as if seeded now; settled ones are left alone. Returns how many moved."""
+    moved = 0
+    for spec in CASES:
+        stored = store.get(CaseItem, keys.case(merchant_id, spec[0]))
+        if stored is None or not case_state.is_open(stored.status):
+            continue
+        fresh, entries = _case(merchant_id, spec, now)
+        for name in ("opened_at", "first_response_due", "resolution_due", "gsi1sk"):
+            setattr(stored, name, getattr(fresh, name))
+        stored.updated_at = max(stored.updated_at, fresh.opened_at)
+        place_in_queue(stored)
+        ids, sks = {e.entry_id for e in entries}, {e.sk for e in entries}
+        for old in TimelineItem.query(stored.pk, TimelineItem.sk.startswith("TL#")):
+            if old.entry_id in ids and old.sk not in sks:
+                old.delete()
+        uow = store.unit_of_work()
+        uow.save("case", stored)
+        for entry in entries:
+            uow.save("entry", entry)
+        try:
+            uow.commit()
+        except StaleVersion:
+            continue
+        moved += 1
+    return moved

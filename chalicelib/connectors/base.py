@@ -99,18 +99,27 @@ def verify_base64_hmac(
 
 
 def _depth(value: Any, limit: int) -> int:
-    stack = [(value, 1)]
-    deepest = 0
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((child, level + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, level + 1) for child in item)
-    return deepest
+    """Nesting depth of decoded JSON, every value counted (`{"a": 1}` is 2), up to `limit + 1`.
+
+    Level by level, queueing containers only: scalars, most of a payload, are not queued.
+    """
+    if not isinstance(value, (dict, list)):
+        return 1
+    level, current = 1, [value]
+    while True:
+        children: list[Any] = []
+        has_values = False
+        for item in current:
+            for child in item.values() if isinstance(item, dict) else item:
+                has_values = True
+                if isinstance(child, (dict, list)):
+                    children.append(child)
+        if not children:
+            return level + 1 if has_values else level
+        level += 1
+        if level > limit:
+            return level
+        current = children
 
 
 def load_json(raw_body: bytes) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """The queue view: open cases as rows with SLA state, filtered, sorted by due time, paged.
 
 `rows_for` and `select` are pure; `load_queue` does the one read: a Query on the merchant's
-case index (gsi1, newest first) filtered server-side to open statuses, capped at
-`QUEUE_WINDOW` cases, then sorted by due time here. Cases carry their SLA due times when
-the SLA job set them (`first_response_due` / `resolution_due`); other cases fall back to a
-due time from priority, so the queue always has an order.
+sparse open-cases index (gsi2 `OPENCASES#{mid}`, soonest due first; only open cases carry
+it, `handlers/sla_schedule.place_in_queue`), capped at `QUEUE_WINDOW` cases, so settled cases
+cost no reads. Rows are re-sorted here by the due time at `now`. Cases carry their SLA due
+times (`first_response_due` / `resolution_due`); other cases fall back to a due time from
+priority (policy/queue_due.py), so the queue always has an order.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import MalformedPayload
 from chalicelib.policy.case_state import SETTLED_STATUSES
+from chalicelib.policy.queue_due import queue_due
 from chalicelib.store import keys
 
 if TYPE_CHECKING:
@@ -25,14 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["Row", "row_of", "select", "load_queue", "FILTERS", "PAGE_SIZE", "QUEUE_WINDOW"]
 
 PAGE_SIZE = 25
-QUEUE_WINDOW = 300  # open cases read per queue view (newest first)
+QUEUE_WINDOW = 300  # open cases read per queue view (soonest due first)
 AT_RISK = timedelta(hours=2)
-FALLBACK_DUE = {
-    "urgent": timedelta(hours=4),
-    "high": timedelta(hours=8),
-    "normal": timedelta(hours=24),
-    "low": timedelta(hours=72),
-}
 FILTERS = ("type", "status", "priority", "assignee", "sla", "vip", "high_risk", "page")
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
@@ -64,13 +60,13 @@ class Row:
 
 
 def _due(case: CaseItem) -> tuple[datetime, str]:
-    first = getattr(case, "first_response_due", None)
-    if first is not None and getattr(case, "first_responded_at", None) is None:
-        return first, "first_response"
-    resolution = getattr(case, "resolution_due", None)
-    if resolution is not None:
-        return resolution, "resolution"
-    return case.opened_at + FALLBACK_DUE.get(case.priority, FALLBACK_DUE["normal"]), "target"
+    return queue_due(
+        case.opened_at,
+        case.priority,
+        getattr(case, "first_response_due", None),
+        getattr(case, "first_responded_at", None),
+        getattr(case, "resolution_due", None),
+    )
 
 
 def row_of(case: CaseItem, now: datetime) -> Row:
@@ -155,14 +151,15 @@ def select(rows: Iterable[Row], params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def open_cases(store: Store, merchant_id: str) -> list[CaseItem]:
-    """Up to QUEUE_WINDOW open cases, newest first: one Query (gsi1) with a status filter."""
+    """Up to QUEUE_WINDOW open cases, soonest due first: one Query on the sparse open-cases
+    index (gsi2). The status filter only guards against a stale entry; it costs no reads."""
     from chalicelib.store.models import CaseItem
 
     condition = ~CaseItem.status.is_in(*sorted(str(s) for s in SETTLED_STATUSES))
-    results = CaseItem.by_merchant.query(
-        keys.cases_of(merchant_id),
+    results = CaseItem.open_queue.query(
+        keys.open_cases_of(merchant_id),
         filter_condition=condition,
-        scan_index_forward=False,
+        scan_index_forward=True,
         limit=QUEUE_WINDOW,
     )
     return list(results)

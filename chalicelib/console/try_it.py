@@ -2,7 +2,9 @@
 
 A scenario typed in the panel, or a real order picked by id (its lines, total and delivery
 time; one GetItem), is handed to `settings_api.try_return` with the rules being edited
-(unsaved) or the saved ones. Nothing is stored.
+(unsaved) or the saved ones. Nothing is stored. The edited rules come as the section form's
+fields (`rules_fields` / `sla_fields`, an object of field -> value, read with `rule_forms`
+over the saved section) or as JSON text (`rules` / `sla`, the advanced editor).
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ def scenario(
         days = _int(form, "delivered_days_ago", 3)
         body["delivered_at"] = keys.iso(now - timedelta(days=days))
     rules = form.get("rules")
-    if isinstance(rules, str) and rules.strip():
+    if isinstance(form.get("rules_fields"), dict):
+        body["rules"] = _from_fields(store, merchant_id, "returns", form["rules_fields"])
+    elif isinstance(rules, str) and rules.strip():
         try:
             body["rules"] = json.loads(rules)
         except ValueError as exc:
@@ -85,6 +89,18 @@ def scenario(
     elif isinstance(rules, dict):
         body["rules"] = rules
     return body
+
+
+def _from_fields(store: Store, merchant_id: str, section: str, fields: Mapping[str, Any]) -> Any:
+    """The section value of the form being edited (unsaved), over the saved section."""
+    from chalicelib import merchant_settings
+    from chalicelib.console import rule_forms
+
+    merchant, _ = store.cached_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound("no such merchant")
+    current = merchant_settings.load_settings(merchant).get(section) or {}
+    return rule_forms.to_section(section, current, {k: str(v) for k, v in fields.items()})
 
 
 def try_return(
@@ -116,7 +132,9 @@ def try_sla(
         "vip": str(form.get("vip") or "") in ("1", "true", "on"),
     }
     sla = form.get("sla")
-    if isinstance(sla, str) and sla.strip():
+    if isinstance(form.get("sla_fields"), dict):
+        body["sla"] = _from_fields(store, merchant.merchant_id, "sla", form["sla_fields"])
+    elif isinstance(sla, str) and sla.strip():
         try:
             body["sla"] = json.loads(sla)
         except ValueError as exc:

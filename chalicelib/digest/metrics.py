@@ -120,6 +120,11 @@ def _sum(counters: Counters, *names: str) -> Decimal:
     return sum((_get(counters, n) for n in names), Decimal(0))
 
 
+def _count(counters: Counters, name: str) -> Decimal | None:
+    """A counter's value, or None ("no data") when the week never wrote it."""
+    return Decimal(counters[name]) if name in counters else None
+
+
 def _complaints(c: Counters) -> Decimal:
     return _sum(c, "cases:complaint", "cases:dispute")
 
@@ -179,6 +184,13 @@ _RATES: dict[str, tuple[str, str, bool, _Rate, Callable[[Counters], str]]] = {
         lambda c: _ratio(_get(c, "parcels_damaged"), _get(c, "shipments"), THOUSAND),
         lambda c: f"{_get(c, 'parcels_damaged')} of {_get(c, 'shipments')} parcels",
     ),
+    "lost_per_1000": (
+        "Lost parcels per 1,000",
+        "/1000",
+        False,
+        lambda c: _ratio(_get(c, "parcels_lost"), _get(c, "shipments"), THOUSAND),
+        lambda c: f"{_get(c, 'parcels_lost')} of {_get(c, 'shipments')} parcels",
+    ),
     "stale_tracking_rate": (
         "Parcels with stale tracking",
         "%",
@@ -187,6 +199,8 @@ _RATES: dict[str, tuple[str, str, bool, _Rate, Callable[[Counters], str]]] = {
         lambda c: f"{_get(c, 'tracking_stale')} of {_get(c, 'shipments')} parcels",
     ),
 }
+# count KPI -> label (the warehouse flow writes both counters; docs/digest.md)
+_COUNTS = {"returns_received": "Returns received", "refunds_issued": "Refunds issued"}
 # duration metric -> (label of its times, what one duration is of)
 _TIMES = {
     "frt": ("First response", "cases"),
@@ -288,6 +302,10 @@ def compute(
             ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(breaches_now.items())),
         )
     )
+    for key, label in _COUNTS.items():
+        kpis.append(
+            Kpi(key, label, "", _count(now, key), _count(before, key), True, goals.get(key))
+        )
     return Digest(
         week=week,
         previous_week=previous_week,

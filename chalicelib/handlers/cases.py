@@ -135,6 +135,7 @@ def approve_return(
     by: str,
     push: bool,
     new_code: Callable[[], str] = return_code.new_code,
+    settings: Mapping[str, Any] | None = None,
 ) -> str:
     """Side effects of approving a return (the case is already `approved`): reserve a return
     code, count its lines as returned on `order`, queue the SMS and, when `push`, the
@@ -160,6 +161,9 @@ def approve_return(
     if push and details.get("source") in MARKETPLACES:
         market = {"return_id": details.get("return_id"), "source": details["source"]}
         change.send("approve_return", market, channel="marketplace")
+    from chalicelib.return_followups import on_approved  # label + expiry (issue 11)
+
+    on_approved(change, settings)  # `settings`: the merchant's
     return code
 
 

@@ -11,7 +11,9 @@ from decimal import Decimal
 
 from chalicelib.events import CustomerInfo, OrderCancelled, OrderPlaced
 from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
+from chalicelib.handlers.follow_up import follow_up_ref, needs_follow_up, open_follow_up
 from chalicelib.handlers.order_links import adopt_shipments, link_ref
+from chalicelib.handlers.tier_review import on_tier_change
 from chalicelib.handlers.vip_routing import order_is_high_risk, record_order, tier_rules
 from chalicelib.notify.phone import normalize_e164
 from chalicelib.store import keys
@@ -64,6 +66,7 @@ def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Out
         "receipt": receipt_ref(delivery),
         "order": ItemRef(OrderItem, keys.order(mid, event.order_id)),
         "link": link_ref(mid, event.order_id),  # shipments that came first (order_links.py)
+        "follow_up": follow_up_ref(mid, event.order_id),  # high-risk check-in (issue 7)
     }
     info = event.customer
     if info:
@@ -99,6 +102,7 @@ def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Out
     pointer = order_number_pointer(mid, event.order_number, event.order_id, order.customer_id)
     uow.save("order_number", pointer)
 
+    customer = None
     if info:
         customer = found["customer"] or new_customer(mid, info.customer_id, delivery.received_at)
         _apply_customer(customer, info, delivery)
@@ -108,6 +112,13 @@ def on_order_placed(event: OrderPlaced, delivery: Delivery, store: Store) -> Out
         record_order(  # trailing-12-month figures for VIP tiering (issue 7)
             customer, event.order_id, order.placed_at, event.total.amount, delivery.received_at
         )
+        # open cases follow a tier change at once (issue 7, handlers/tier_review.py)
+        on_tier_change(
+            store, uow, delivery.merchant, customer, delivery.received_at, delivery.cause
+        )
+    if needs_follow_up(order, found["follow_up"]):  # once per high-risk order (issue 7)
+        open_follow_up(uow, delivery.merchant, order, customer, delivery.received_at)
+    if customer is not None and info:
         uow.save("customer", customer)
         if customer.phone:  # inbound SMS find the customer through the number
             uow.update("phone", *phone_owner_update(customer.phone, mid, info.customer_id))

@@ -269,7 +269,14 @@ def on_return_requested(
         deciding_rule=decision["deciding_rule"],
     )
     if outcome == "approved":
-        approve_return(change, order, by="autopilot", push=True, new_code=new_code)
+        approve_return(
+            change,
+            order,
+            by="autopilot",
+            push=True,
+            new_code=new_code,
+            settings=delivery.merchant.settings,
+        )
     elif outcome == "not_eligible":
         deciding = next(r for r in decision["trace"] if r["rule"] == decision["deciding_rule"])
         decline = DECLINE_REASONS.get(deciding["rule"], "OTHER")
@@ -340,7 +347,13 @@ def on_return_status_changed(
         return Outcome("ignored", exc.detail, case_ids=(case_id,))
     previous, case.status, case.updated_at = case.status, status.value, now
     if status is CaseStatus.APPROVED:
-        approve_return(change, found["order"], by=delivery.source, push=False)
+        approve_return(
+            change,
+            found["order"],
+            by=delivery.source,
+            push=False,
+            settings=delivery.merchant.settings,
+        )
     elif status is CaseStatus.REJECTED:
         reason = event.reason or f"declined in {delivery.source}"
         reject_return(change, reason=reason, push=False)

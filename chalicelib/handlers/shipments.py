@@ -3,7 +3,10 @@
 One read round (receipt, shipment, order or case as needed) and one transaction per event.
 A late or replayed older update never moves a shipment backwards but its scans still join
 the history; each meaningful status queues at most one customer message per shipment; a
-failed delivery or carrier exception opens one shipping-exception case per shipment.
+failed delivery or carrier exception opens one shipping-exception case per shipment, with
+its cause (`damaged` / `lost`, `policy.tracking.exception_cause`) recorded and counted.
+Every scan puts an in-transit shipment on the stale-tracking due index (`stale_tracking.py`,
+docs/tracking.md); a return parcel's updates move its return case (`return_parcels.py`).
 """
 
 from __future__ import annotations
@@ -14,15 +17,37 @@ from typing import Any
 from chalicelib.events import Scan, ShipmentCreated, ShipmentUpdated, TrackingStatus
 from chalicelib.handlers.common import Delivery, Outcome, add_receipt, receipt_ref
 from chalicelib.handlers.order_links import wait_for_order
+from chalicelib.handlers.return_parcels import (
+    link_entry,
+    on_return_parcel_update,
+    return_case_for,
+)
 from chalicelib.handlers.sla_schedule import schedule_case
-from chalicelib.policy.tracking import message_kind, should_advance
+from chalicelib.policy.tracking import (
+    DAMAGED,
+    LOST,
+    exception_cause,
+    message_kind,
+    should_advance,
+    stale_check_at,
+    stale_settings,
+)
 from chalicelib.store import keys
-from chalicelib.store.models import CaseItem, OrderItem, ShipmentItem
+from chalicelib.store.models import CaseItem, CustomerItem, MerchantItem, OrderItem, ShipmentItem
 from chalicelib.store.records import new_case, new_outbox, new_shipment, new_timeline_entry
 from chalicelib.store.repository import ItemRef, Store
 from chalicelib.store.unit_of_work import UnitOfWork
 
-__all__ = ["on_shipment_created", "on_shipment_updated", "EXCEPTION_STATUSES", "MAX_SCANS"]
+__all__ = [
+    "on_shipment_created",
+    "on_shipment_updated",
+    "open_exception_case",
+    "exception_case_id",
+    "queue_message",
+    "schedule_stale_check",
+    "EXCEPTION_STATUSES",
+    "MAX_SCANS",
+]
 
 EXCEPTION_STATUSES = frozenset(
     {TrackingStatus.DELIVERY_FAILED, TrackingStatus.EXCEPTION, TrackingStatus.RETURNED_TO_SENDER}
@@ -49,11 +74,25 @@ def _merge_scans(existing: list[dict[str, Any]], new: tuple[Scan, ...]) -> list[
     return sorted(merged.values(), key=lambda s: s["at"], reverse=True)[:MAX_SCANS]
 
 
-def _exception_case_id(shipment_pk: str) -> str:
+def exception_case_id(shipment_pk: str) -> str:
+    """The one shipping-exception case of a shipment (`SX-` + 12 hex)."""
     return "SX-" + keys.short_hash(shipment_pk, length=12).upper()
 
 
-def _queue_message(
+def schedule_stale_check(shipment: ShipmentItem, merchant: MerchantItem) -> None:
+    """Put `shipment` on the due index (kind STALE) at its stale-tracking check, or take it
+    off when it is not watched (delivered, returned, a return parcel, no scan yet)."""
+    status = TrackingStatus(shipment.status) if shipment.status else None
+    rules = stale_settings(merchant.settings)
+    when = stale_check_at(status, shipment.last_scan_at, shipment.is_return, rules)
+    if when is None or shipment.stale_at is not None:
+        shipment.due_pk = shipment.due_sk = None
+        return
+    shipment.due_pk = keys.due_partition(keys.STALE_DUE, shipment.pk)
+    shipment.due_sk = keys.due_sort(when, shipment.pk)
+
+
+def queue_message(
     uow: UnitOfWork,
     shipment: ShipmentItem,
     kind: str,
@@ -100,7 +139,7 @@ def on_shipment_created(event: ShipmentCreated, delivery: Delivery, store: Store
             "shipment": ItemRef(ShipmentItem, keys.shipment(mid, event.tracking_number)),
             "case": ItemRef(
                 CaseItem,
-                keys.case(mid, _exception_case_id(keys.shipment(mid, event.tracking_number))),
+                keys.case(mid, exception_case_id(keys.shipment(mid, event.tracking_number))),
             ),
         }
     )
@@ -117,20 +156,26 @@ def on_shipment_created(event: ShipmentCreated, delivery: Delivery, store: Store
     if order is not None:
         shipment.customer_id, shipment.order_number = order.customer_id, order.order_number
     shipment.is_return = event.is_return
+    linked: str | None = None
+    if event.is_return and not shipment.case_id and order is not None and order.customer_id:
+        # a reverse fulfillment: the order's return case takes the parcel (return_parcels.py)
+        customer = store.get(CustomerItem, keys.customer(mid, order.customer_id))
+        shipment.case_id = linked = return_case_for(customer, event.order_id)
     if should_advance(_status(shipment), shipment.status_at, event.status, event.occurred_at):
         shipment.status, shipment.status_at = event.status.value, event.occurred_at
     shipment.updated_at = delivery.received_at
+    schedule_stale_check(shipment, delivery.merchant)  # scans may have come first (issue 9)
 
     owner_pk = keys.order(mid, event.order_id)
     outbox_ids = []
     if not event.is_return:
-        outbox_id = _queue_message(uow, shipment, "shipment_in_transit", delivery, owner_pk)
+        outbox_id = queue_message(uow, shipment, "shipment_in_transit", delivery, owner_pk)
         outbox_ids = [outbox_id] if outbox_id else []
     case_ids: tuple[str, ...] = ()
     exception = _exception_of(shipment)
     if exception is not None and found["case"] is None:
         # the carrier's exception came before the fulfillment: open its case now (issue 9)
-        case_id = _exception_case_id(shipment.pk)
+        case_id = exception_case_id(shipment.pk)
         _open_exception_case(uow, shipment, case_id, exception, delivery)
         case_ids = (case_id,)
     uow.save("shipment", shipment)
@@ -170,7 +215,11 @@ def on_shipment_created(event: ShipmentCreated, delivery: Delivery, store: Store
             order_id=event.order_id,
         ),
     )
-    uow.count(mid, event.occurred_at, "shipments")
+    if linked:
+        uow.insert("timeline", link_entry(mid, linked, shipment, delivery, event.occurred_at))
+        case_ids = (*case_ids, linked)
+    if not event.is_return:  # the digest's damage rate is per parcel shipped to customers
+        uow.count(mid, event.occurred_at, "shipments")
     uow.commit()
     return Outcome("applied", "shipment recorded", case_ids=case_ids, outbox_ids=tuple(outbox_ids))
 
@@ -197,10 +246,11 @@ def _status(shipment: ShipmentItem) -> TrackingStatus | None:
 
 
 def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store) -> Outcome:
-    """A carrier update: merge scans, move forward if newer, message and open cases as due."""
+    """A carrier update: merge scans, move forward if newer, message and open cases as due;
+    a return parcel's update moves its return case (`handlers/return_parcels.py`)."""
     mid = delivery.merchant_id
     shipment_pk = keys.shipment(mid, event.tracking_number)
-    case_id = _exception_case_id(shipment_pk)
+    case_id = exception_case_id(shipment_pk)
     found = store.get_many(
         {
             "receipt": receipt_ref(delivery),
@@ -215,14 +265,20 @@ def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store
     shipment: ShipmentItem = found["shipment"] or new_shipment(
         mid, event.tracking_number, delivery.received_at
     )
+    return_case: CaseItem | None = None
+    if shipment.is_return and shipment.case_id:  # a return parcel (its label names the case)
+        return_case = store.get(CaseItem, keys.case(mid, shipment.case_id))
     shipment.carrier = shipment.carrier or event.carrier
     scans = event.scans or (
         Scan(event.occurred_at, event.status, event.carrier_status, event.message, event.location),
     )
     shipment.scans = _merge_scans(shipment.scans, scans)
     newest_scan = max(scan.occurred_at for scan in scans)
+    resumed = False
     if shipment.last_scan_at is None or newest_scan > shipment.last_scan_at:
         shipment.last_scan_at = newest_scan
+        resumed = shipment.stale_at is not None  # news after a stale flag clears it
+        shipment.stale_at = None
     shipment.updated_at = delivery.received_at
 
     advanced = should_advance(
@@ -232,33 +288,42 @@ def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store
         shipment.status, shipment.status_at = event.status.value, event.occurred_at
         shipment.estimated_delivery = event.estimated_delivery or shipment.estimated_delivery
         shipment.courier_phone = event.courier_phone or shipment.courier_phone
+    schedule_stale_check(shipment, delivery.merchant)
 
     case: CaseItem | None = found["case"]
     case_ids: tuple[str, ...] = ()
     # A late exception (after a newer status) still opens its case: the in-order stream
     # would have opened it, and a case must not depend on delivery order (issue 9).
     if event.status in EXCEPTION_STATUSES and shipment.order_id:
-        case = case or _open_exception_case(uow, shipment, case_id, event, delivery)
+        if case is None:
+            case = _open_exception_case(uow, shipment, case_id, event, delivery)
+        elif _record_cause(uow, case, event, delivery):
+            uow.save("case", case)
         case_ids = (case_id,)
     owner_pk = (
         (case.pk if case is not None else keys.order(mid, shipment.order_id))
         if shipment.order_id
         else shipment.pk
     )
+    entry_case = case_id if case is not None else None
+    if return_case is not None and case is None:
+        owner_pk, entry_case = return_case.pk, return_case.case_id  # the return's timeline
 
     outbox_ids: list[str] = []
     kind = message_kind(event.status) if advanced else None
     if kind and not shipment.is_return:
-        outbox_id = _queue_message(
-            uow, shipment, kind, delivery, owner_pk, case_id if case is not None else None
-        )
+        outbox_id = queue_message(uow, shipment, kind, delivery, owner_pk, entry_case)
         outbox_ids = [outbox_id] if outbox_id else []
+    if return_case is not None:
+        outbox_ids += on_return_parcel_update(uow, return_case, shipment, event, delivery)
+        case_ids = (*case_ids, return_case.case_id)
     uow.save("shipment", shipment)
     # Before its fulfillment, the shipment's own timeline keeps the update (issue 9).
-    entry_case = case_id if case is not None else None
     uow.insert(
         "timeline", _update_entry(mid, owner_pk, shipment, event, delivery, advanced, entry_case)
     )
+    if resumed:
+        uow.insert("timeline", _resumed_entry(mid, owner_pk, shipment, delivery, entry_case))
     uow.count(mid, event.occurred_at, "tracking_updates")
     if advanced and event.status is TrackingStatus.DELIVERED:
         uow.count(mid, event.occurred_at, "delivered")
@@ -277,16 +342,78 @@ def on_shipment_updated(event: ShipmentUpdated, delivery: Delivery, store: Store
     return Outcome("applied", detail, case_ids=case_ids, outbox_ids=tuple(outbox_ids))
 
 
-def _exception_category(event: ShipmentUpdated) -> str:
+def _resumed_entry(
+    mid: str, owner_pk: str, shipment: ShipmentItem, delivery: Delivery, case_id: str | None
+) -> Any:
+    return new_timeline_entry(
+        mid,
+        owner_pk,
+        cause=delivery.cause,
+        at=shipment.last_scan_at or delivery.received_at,
+        now=delivery.received_at,
+        kind="tracking_resumed",
+        source=delivery.source,
+        summary=f"{shipment.carrier} {shipment.tracking_number}: tracking updated again "
+        "after it had gone stale",
+        customer_id=shipment.customer_id,
+        order_id=shipment.order_id,
+        case_id=case_id,
+    )
+
+
+def _exception_category(event: ShipmentUpdated, cause: str | None) -> str:
     """What went wrong, as the digest groups it: damage and loss first, from the carrier's words."""
-    text = event.message.lower()
-    if "damage" in text:
+    if cause == DAMAGED:
         return "damaged"
-    if "lost" in text or "missing" in text:
-        return "missing_item"
+    if cause == LOST:
+        return "missing_item"  # the case category closest to a lost parcel (policy.case_state)
     if event.status in (TrackingStatus.DELIVERY_FAILED, TrackingStatus.RETURNED_TO_SENDER):
         return "late"
     return "other"
+
+
+# counter per recorded cause (weekly digest: damage rate = parcels_damaged / shipments)
+CAUSE_COUNTERS = {DAMAGED: "parcels_damaged", LOST: "parcels_lost"}
+
+
+def open_exception_case(
+    uow: UnitOfWork,
+    shipment: ShipmentItem,
+    case_id: str,
+    merchant: MerchantItem,
+    now: datetime,
+    *,
+    at: datetime,
+    subject: str,
+    category: str,
+    cause: str,
+    message: str = "",
+) -> CaseItem:
+    """Open the shipment's one shipping-exception case (high priority, on the SLA index) with
+    its `cause` recorded in `details.cause` (e.g. damaged, lost, stale_tracking)."""
+    case = new_case(
+        merchant.merchant_id,
+        case_id,
+        "shipping_exception",
+        "open",
+        now,
+        priority="high",
+        category=category,
+        customer_id=shipment.customer_id,
+        order_id=shipment.order_id,
+        subject=subject,
+        details={
+            "tracking_number": shipment.tracking_number,
+            "cause": cause,
+            "carrier_message": message,
+        },
+    )
+    schedule_case(case, merchant, now)  # SLA due index (issue 7)
+    uow.insert("case", case)
+    uow.count(merchant.merchant_id, at, "cases:shipping_exception")
+    if cause in CAUSE_COUNTERS:
+        uow.count(merchant.merchant_id, at, CAUSE_COUNTERS[cause])
+    return case
 
 
 def _open_exception_case(
@@ -296,24 +423,38 @@ def _open_exception_case(
     event: ShipmentUpdated,
     delivery: Delivery,
 ) -> CaseItem:
-    case = new_case(
-        delivery.merchant_id,
+    cause = exception_cause(event.status, event.carrier_status, event.message)
+    return open_exception_case(
+        uow,
+        shipment,
         case_id,
-        "shipping_exception",
-        "open",
+        delivery.merchant,
         delivery.received_at,
-        priority="high",
-        category=_exception_category(event),
-        customer_id=shipment.customer_id,
-        order_id=shipment.order_id,
-        subject=f"{event.status.value.replace('_', ' ').capitalize()}: "
+        at=event.occurred_at,
+        subject=f"{(cause or event.status.value).replace('_', ' ').capitalize()}: "
         f"{shipment.carrier} {shipment.tracking_number}",
-        details={"tracking_number": shipment.tracking_number, "cause": event.message},
+        category=_exception_category(event, cause),
+        cause=cause or event.status.value,
+        message=event.message,
     )
-    schedule_case(case, delivery.merchant, delivery.received_at)  # SLA due index (issue 7)
-    uow.insert("case", case)
-    uow.count(delivery.merchant_id, event.occurred_at, "cases:shipping_exception")
-    return case
+
+
+def _record_cause(
+    uow: UnitOfWork, case: CaseItem, event: ShipmentUpdated, delivery: Delivery
+) -> bool:
+    """A damage or loss reported after the case opened for another reason: record it on the
+    case (category, cause) and count it once. Returns whether the case changed."""
+    cause = exception_cause(event.status, event.carrier_status, event.message)
+    details = dict(case.details or {})
+    if cause is None or cause in (details.get("cause"), *details.get("causes", [])):
+        return False
+    details["causes"] = [*details.get("causes", []), details.get("cause")]
+    details.update(cause=cause, carrier_message=event.message)
+    case.details = details
+    case.category = _exception_category(event, cause)
+    case.updated_at = delivery.received_at
+    uow.count(delivery.merchant_id, event.occurred_at, CAUSE_COUNTERS[cause])
+    return True
 
 
 def _update_entry(

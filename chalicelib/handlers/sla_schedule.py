@@ -8,6 +8,10 @@ merchant's SLA policy (`policy/sla.py`) and puts the case on the sparse due inde
 (resolved, rejected, refunded, closed, cancelled) leaves the index. `sla_job.escalate_due`
 reads only that index, so its work grows with the cases due, not with all cases.
 
+The same call keeps the console queue's sparse open-cases index (gsi2 `OPENCASES#{mid}` /
+`{queue due iso}#{case_id}`, `place_in_queue`): an open case carries it, a settled one drops
+it, so the queue reads open cases only (policy/queue_due.py gives the sort instant).
+
 Merchant settings (all optional, written by the settings API, see docs/sla.md): `sla`
 (SlaPolicy wire form), `business_calendar` (BusinessCalendar wire form; absent = always open
 in the merchant's zone), `tracking.return_scan_days`, `refunds.receipt_to_refund_hours`.
@@ -28,6 +32,7 @@ from chalicelib.errors import MalformedPayload
 from chalicelib.log import get_logger
 from chalicelib.policy import case_state
 from chalicelib.policy.business_time import BusinessCalendar
+from chalicelib.policy.queue_due import queue_due
 from chalicelib.policy.sla import DueTimes, due_times, next_due
 from chalicelib.policy.sla_settings import PRIORITIES, SlaPolicy
 from chalicelib.policy.stuck_flows import StuckRules, moment, next_stuck_check
@@ -43,6 +48,7 @@ __all__ = [
     "case_due_times",
     "schedule_case",
     "clear_due",
+    "place_in_queue",
     "mark_first_response",
     "RETURN_LIKE",
 ]
@@ -125,11 +131,30 @@ def clear_due(case: CaseItem) -> None:
     case.due_sk = None
 
 
+def place_in_queue(case: CaseItem) -> None:
+    """Put an open case on the open-cases index at its queue due time; a settled one off it."""
+    if not case_state.is_open(case.status):
+        case.gsi2pk = None
+        case.gsi2sk = None
+        return
+    due, _ = queue_due(
+        case.opened_at,
+        case.priority,
+        case.first_response_due,
+        case.first_responded_at,
+        case.resolution_due,
+    )
+    case.gsi2pk = keys.open_cases_of(case.merchant_id)
+    case.gsi2sk = f"{keys.iso(due)}#{case.case_id}"
+
+
 def schedule_case(case: CaseItem, merchant: MerchantItem, now: datetime) -> datetime | None:
-    """Set `case`'s due times and its place on the SLA due index; returns the next check
-    (None: off the index). Call before adding the case to the unit of work."""
+    """Set `case`'s due times, its place on the SLA due index and on the open-cases index;
+    returns the next SLA check (None: off the due index). Call before adding the case to the
+    unit of work."""
     if not case_state.is_open(case.status):
         clear_due(case)
+        place_in_queue(case)
         return None
     details = dict(case.details or {})
     if "sla_priority" not in details:
@@ -137,6 +162,7 @@ def schedule_case(case: CaseItem, merchant: MerchantItem, now: datetime) -> date
         case.details = details
     due = case_due_times(case, merchant)
     case.first_response_due, case.resolution_due = due.first_response, due.resolution
+    place_in_queue(case)
     fired = frozenset(case.sla_fired or ())
     candidates = [
         next_due(due, fired),

@@ -16,12 +16,15 @@ the case is written), the pure policy decides (`policy/tiering.py`, `policy/emot
 - angry or anxious wording raises the priority (`emotion.priority_boost`) and needs a senior;
 - the assignee (`tiering.route` over the settings API's `agents` section): a VIP gets the
   `priority_agent`, an angry or anxious customer one of the `senior_agents`, a returning
-  customer their last agent; other cases wait unassigned in their queue. The customer's
-  `last_agent` and `tier` are updated.
+  customer their last agent when that agent is on the roster (`priority_agent`,
+  `senior_agents` or `team`) and not in `agents.unavailable`; other cases wait unassigned
+  in their queue. The customer's `last_agent` and `tier` are updated (an ops `assign` also
+  sets `last_agent`, `ops.py`).
 
-Why no hourly re-evaluation job: the tier is computed from the dated 12-month list at the
-moment a case opens, so an order leaving the window can never route a new case wrongly;
-the stored `tier` is informational. Open cases keep the routing they got.
+The tier of a new case is computed from the dated 12-month list at the moment it opens.
+Open cases follow tier changes (`handlers/tier_review.py`): an order that makes a VIP
+re-routes their open cases at once, and a VIP sits on the due index (kind TIER) until the
+oldest order of their window leaves it (`review_tier`), when the hourly job looks again.
 """
 
 from __future__ import annotations
@@ -35,10 +38,13 @@ from chalicelib.events import Money
 from chalicelib.log import get_logger
 from chalicelib.policy import case_state
 from chalicelib.policy.emotion import detect_emotion, priority_boost
+from chalicelib.policy.stuck_flows import moment
+from chalicelib.policy.tier_review import next_review
 from chalicelib.policy.tiering import (
     Agent,
     CaseFacts,
     CustomerStats,
+    TierDecision,
     TierRules,
     customer_tier,
     order_risk,
@@ -58,6 +64,7 @@ __all__ = [
     "order_is_high_risk",
     "route_new_case",
     "agents_of",
+    "review_tier",
 ]
 
 log = get_logger(__name__)
@@ -118,19 +125,44 @@ def order_is_high_risk(order: OrderItem, complaints: int, rules: TierRules) -> b
     return order_risk(total, complaints, rules).high_risk
 
 
-def agents_of(merchant: MerchantItem, vip: bool) -> list[Agent]:
+def agents_of(merchant: MerchantItem, vip: bool, previous: str | None = None) -> list[Agent]:
     """The agents routing may pick, from the settings API's `agents` section: the
-    `senior_agents`, and for a VIP the `priority_agent` (as a VIP-dedicated agent)."""
+    `senior_agents`, for a VIP the `priority_agent` (as a VIP-dedicated agent), and the
+    customer's `previous` agent when on the roster (`priority_agent`, `senior_agents`,
+    `team`). Agents listed in `agents.unavailable` are marked unavailable."""
     raw = (merchant.settings or {}).get("agents")
     section = raw if isinstance(raw, Mapping) else {}
+    away = {str(name) for name in section.get("unavailable") or []}
     agents = []
     priority = section.get("priority_agent")
     if vip and isinstance(priority, str) and priority:
-        agents.append(Agent(priority, "agent", vip_dedicated=True))
+        agents.append(Agent(priority, "agent", priority not in away, vip_dedicated=True))
     for name in section.get("senior_agents") or []:
         if isinstance(name, str) and name and name != priority:
-            agents.append(Agent(name, "senior"))
+            agents.append(Agent(name, "senior", name not in away))
+    listed = {agent.agent_id for agent in agents}
+    roster = {priority, *(section.get("team") or [])} - listed
+    if previous and previous in roster:
+        agents.append(Agent(previous, "agent", previous not in away))
     return agents
+
+
+def review_tier(customer: CustomerItem, merchant: MerchantItem, now: datetime) -> TierDecision:
+    """Recompute the customer's tier at `now` (sets `tier`) and put a VIP on the due index
+    (kind TIER) at the moment the oldest order of their window leaves it; a standard
+    customer leaves the index."""
+    rules = tier_rules(merchant)
+    decision = customer_tier(customer_stats(customer, merchant.currency or "USD", now), rules)
+    customer.tier = decision.tier
+    times = [t for t in (moment(e.get("at")) for e in customer.orders_12m or []) if t]
+    dated = customer.orders_12m is not None  # lifetime figures only: no moment to wait for
+    when = next_review(times, decision.vip, now, WINDOW) if dated else None
+    if when is None:
+        customer.due_pk = customer.due_sk = None
+    else:
+        customer.due_pk = keys.due_partition(keys.TIER_DUE, customer.pk)
+        customer.due_sk = keys.due_sort(when, customer.pk)
+    return decision
 
 
 def route_new_case(
@@ -144,13 +176,11 @@ def route_new_case(
     """Flag, prioritise and assign a new case (see the module docstring); updates the
     customer's `tier` and `last_agent` in memory (the caller saves the customer)."""
     rules = tier_rules(merchant)
-    currency = merchant.currency or "USD"
     vip, reasons = False, []
     complaints = int(customer.complaints or 0) if customer is not None else 0
     if customer is not None:
-        decision = customer_tier(customer_stats(customer, currency, now), rules)
+        decision = review_tier(customer, merchant, now)
         vip, reasons = decision.vip, list(decision.reasons)
-        customer.tier = decision.tier
     high_risk = False
     if order is not None:
         risk = order_risk(Money(Decimal(order.total or "0"), order.currency), complaints, rules)
@@ -172,7 +202,7 @@ def route_new_case(
         priority = case_state.raise_priority(priority).value
     case.priority = priority
     previous = customer.last_agent if customer is not None else None
-    agents = agents_of(merchant, vip)
+    agents = agents_of(merchant, vip, previous)
     routing = route(CaseFacts(vip, emotion, previous), agents)
     assignee = routing.agent_id
     dedicated = {agent.agent_id for agent in agents if agent.vip_dedicated}
@@ -180,8 +210,6 @@ def route_new_case(
     # because they are the only agents known; it waits in its queue
     if routing.min_role == "agent" and assignee not in dedicated | {previous}:
         assignee = None
-    if assignee is None and previous and routing.min_role == "agent":
-        assignee = previous  # a returning customer keeps their last agent (no roster to check)
     if case.assignee is None and assignee:
         case.assignee = str(assignee)
     if customer is not None and case.assignee:

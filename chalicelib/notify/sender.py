@@ -104,6 +104,7 @@ def deliver_due(deps: Deps, now: datetime, limit: int = 50) -> dict[str, int]:
 CHANNEL_SENDERS = {
     "marketplace": "chalicelib.notify.marketplace_sender:deliver",
     "email": "chalicelib.notify.ops_email:deliver",  # staff e-mails (SLA escalations)
+    "label": "chalicelib.notify.label_sender:deliver",  # prepaid return labels (issue 11)
 }
 
 
@@ -189,7 +190,7 @@ def _deliver_checked(deps: Deps, item: OutboxItem, checked: _Checked, now: datet
         rendered = render_sms(
             item.kind,
             customer.locale or merchant.locale,
-            {**(item.context or {}), "zone": zone},
+            {**(item.context or {}), "zone": zone, **_status_url(deps, item)},
             brand=merchant.name,
             overrides=(settings.get("sms_templates") or {}).get(item.kind),
             default_locale=merchant.locale,
@@ -281,6 +282,21 @@ def _finish(
     log.info("outbox item finished", extra={"result": status, "reason": reason})
     deps.metrics.sms(item.provider or "none", status, item.segments or 0, item.merchant_id)
     return status
+
+
+def _status_url(deps: Deps, item: OutboxItem) -> dict[str, str]:
+    """`status_url` for the template: the order's status page (issue 11), when the message
+    is about an order. Never blocks a message: without it the SMS simply has no link."""
+    if not item.order_id or (item.context or {}).get("status_url"):
+        return {}
+    from chalicelib.pages.status import status_link
+
+    try:
+        path = status_link(deps, item.merchant_id, item.order_id)
+    except Exception:  # a pages key that cannot be read now, a throttled PutItem
+        log.warning("no status link for this message", exc_info=True)
+        return {}
+    return {"status_url": deps.settings.public_url.rstrip("/") + path}
 
 
 def _commit_record(uow: UnitOfWork) -> None:

@@ -263,6 +263,7 @@ def submit_return(d: Deps, slug: str, request: Request) -> Reply:
     )
     delivery = Delivery(merchant, "portal", return_id, now)
     outcome = dispatch(event, delivery, d.store)
+    d.metrics.decisions([outcome], merchant.merchant_id)  # AutoApprovalDecisions, as Shopify's
     case_id = return_case_id("portal", return_id)
     if uploads and outcome.status == "applied" and d.settings.photos_dir:
         _attach_photos(d, merchant, order, case_id, uploads, delivery)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pynamodb.exceptions import PutError
 
+from chalicelib.pages.csat import csat_items
 from chalicelib.pages.i18n import Words, choose_locale
 from chalicelib.pages.render import brand_of
 from chalicelib.pages.signing import signer_for
@@ -253,6 +254,9 @@ def status_page(d: Deps, token: str, request: Request) -> Reply:
         else None,
         reply_csrf=_reply_token(d, token),
         sent=request.query.get("sent") == "1",
+        csat=csat_items(d, token, cases.values()),  # issue 11: rate a settled case once
+        csat_action=request.url(f"/s/{token}/csat"),
+        rated=request.query.get("rated") == "1",
     )
 
 

@@ -19,8 +19,12 @@ Storage in `MerchantItem.settings` (keys read elsewhere in the code are kept as 
                  `refund_policy` (`restocking_fee_percent`, `scrap`: RefundSettings, read by
                  `handlers/warehouse.py`)
 - agents      -> `agents` (`priority_agent`, `senior_agents`, `escalation_contacts`: read by
-                 `handlers/vip_routing.py` and `sla_job.py`)
+                 `handlers/vip_routing.py` and `sla_job.py`; `team` (other agents a
+                 returning customer may go back to) and `unavailable` (agents away now):
+                 read by `vip_routing.py`, `tier_review.py`, `follow_up.py`)
 - digest      -> `digest_enabled`, `digest_recipients`, `digest_targets`
+- portal      -> `portal_slug`, `brand` {name, color}, `portal_reasons` (policy/portal_settings.py)
+- return_logistics -> `return_labels`, `approval_expiry_days` (policy/portal_settings.py)
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.errors import MalformedPayload
+from chalicelib.policy import portal_settings as _pages
 
 __all__ = [
     "SECTIONS",
@@ -314,6 +319,8 @@ _AGENT_DEFAULTS: dict[str, Any] = {
     "priority_agent": None,
     "senior_agents": [],
     "escalation_contacts": {},
+    "team": [],
+    "unavailable": [],
 }
 
 
@@ -328,12 +335,19 @@ def _agents(body: Any) -> dict[str, Any]:
     if not isinstance(contacts, Mapping):
         raise _err("agents", "escalation_contacts", f"must map {', '.join(_ROLES)} to e-mails")
     _known("agents.escalation_contacts", contacts, _ROLES)
+    for name in ("team", "unavailable"):
+        if not isinstance(merged[name], list) or len(merged[name]) > 200:
+            raise _err("agents", name, "must be a list of at most 200 agent names")
     return {
         "priority_agent": _agent("agents", "priority_agent", merged["priority_agent"]),
         "senior_agents": sorted({_agent("agents", "senior_agents", a) or "" for a in seniors}),
         "escalation_contacts": {
             role: _emails("agents", f"escalation_contacts.{role}", contacts.get(role) or [])
             for role in _ROLES
+        },
+        **{
+            name: sorted({_agent("agents", name, a) or "" for a in merged[name]})
+            for name in ("team", "unavailable")
         },
     }
 
@@ -463,6 +477,11 @@ SECTIONS: Mapping[str, Section] = {
     "refunds": Section("refunds", _refunds, _refunds_read, _refunds_write),
     "agents": Section("agents", _agents, *_nested("agents")),
     "digest": Section("digest", _digest, _digest_read, _digest_write),
+    # customer pages (issue 11): see policy/portal_settings.py
+    "portal": Section("portal", _pages.parse_portal, _pages.read_portal, _pages.write_portal),
+    "return_logistics": Section(
+        "return_logistics", _pages.parse_logistics, _pages.read_logistics, _pages.write_logistics
+    ),
 }
 
 

@@ -43,8 +43,11 @@ the notification. "Shipped" (`IN_TRANSIT`) is announced once per shipment: the o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib.events import TrackingStatus
 
@@ -62,6 +65,13 @@ __all__ = [
     "normalize",
     "should_advance",
     "message_kind",
+    "DAMAGED",
+    "LOST",
+    "exception_cause",
+    "STALE_WATCHED",
+    "StaleSettings",
+    "stale_settings",
+    "stale_check_at",
 ]
 
 S = TrackingStatus
@@ -244,3 +254,80 @@ def should_advance(
 def message_kind(new: TrackingStatus) -> str | None:
     """The customer notification kind for a status, or None when it deserves no message."""
     return _MESSAGE_KINDS.get(new)
+
+
+# --- Damaged and lost parcels (issue 4) -----------------------------------------------------
+
+DAMAGED, LOST = "damaged", "lost"
+# Shippo's documented `substatus.code`s (see `_SHIPPO_SUBSTATUS`) say it outright; other
+# carriers say it in words (EasyPost `message`, AfterShip subtag messages "Package damaged").
+_CAUSE_CODES: Mapping[str, str] = {
+    "package_damaged": DAMAGED,
+    "package_lost": LOST,
+    "package_disposed": LOST,
+}
+_DAMAGED_WORDS = re.compile(r"\bdamage(d)?\b|\bbroken\b|\bcrushed\b")
+_LOST_WORDS = re.compile(r"\blost\b|\bmissing\b|\bcannot be located\b|\bdisposed\b")
+
+
+def exception_cause(status: TrackingStatus, carrier_status: str, message: str) -> str | None:
+    """`DAMAGED` or `LOST` when a carrier exception says so (substatus code first, then the
+    carrier's words; damage wins over loss), else None. Only exception-like statuses count:
+    a delivered parcel "left at the door, not damaged" is no damage report."""
+    if status not in (S.EXCEPTION, S.DELIVERY_FAILED, S.RETURNED_TO_SENDER):
+        return None
+    code = _key(carrier_status).rsplit("/", 1)[-1]
+    if code in _CAUSE_CODES:
+        return _CAUSE_CODES[code]
+    text = f"{_key(message)} {_key(carrier_status).replace('_', ' ')}"
+    if _DAMAGED_WORDS.search(text):
+        return DAMAGED
+    if _LOST_WORDS.search(text):
+        return LOST
+    return None
+
+
+# --- Stale tracking (issue 4) ---------------------------------------------------------------
+
+# A parcel moving towards the customer: silence here means something is wrong. Pickup points,
+# exceptions (already a case) and terminal statuses expect no further scan.
+STALE_WATCHED: frozenset[TrackingStatus] = frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY})
+DEFAULT_STALE_HOURS = 24
+
+
+@dataclass(frozen=True)
+class StaleSettings:
+    """The merchant's `tracking` settings the stale rule reads (settings API section)."""
+
+    hours: int = DEFAULT_STALE_HOURS
+    notify_customer: bool = True
+
+    @property
+    def after(self) -> timedelta:
+        return timedelta(hours=self.hours)
+
+
+def stale_settings(settings: Mapping[str, Any] | None) -> StaleSettings:
+    """`tracking.stale_after_hours` (1..720, default 24) and `tracking.notify_customer_on_stale`
+    (default true) from a merchant's settings; missing or invalid values fall back."""
+    raw = (settings or {}).get("tracking")
+    tracking = raw if isinstance(raw, Mapping) else {}
+    hours = tracking.get("stale_after_hours", DEFAULT_STALE_HOURS)
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 720:
+        hours = DEFAULT_STALE_HOURS
+    notify = tracking.get("notify_customer_on_stale", True)
+    return StaleSettings(hours, notify if isinstance(notify, bool) else True)
+
+
+def stale_check_at(
+    status: TrackingStatus | None,
+    last_scan_at: datetime | None,
+    is_return: bool,
+    rules: StaleSettings,
+) -> datetime | None:
+    """When a shipment becomes stale if no scan comes (`last_scan_at` + threshold), or None
+    when it is not watched: no scan yet, not moving towards the customer, or a return parcel
+    (the return's stuck-flow check watches those, `policy/stuck_flows.py`)."""
+    if is_return or last_scan_at is None or status not in STALE_WATCHED:
+        return None
+    return last_scan_at + rules.after

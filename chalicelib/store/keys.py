@@ -31,6 +31,11 @@ __all__ = [
     "digest_schedule",
     "DIGEST_DUE",
     "SLA_DUE",
+    "TIER_DUE",
+    "STALE_DUE",
+    "RETURN_EXPIRY_DUE",
+    "label_guard",
+    "return_expiry",
     "cases_of",
     "outbox_of",
     "customer_timeline",
@@ -158,6 +163,8 @@ def weekly_stats(merchant_id: str, week: str) -> str:
 
 DIGEST_DUE = "DIGEST"  # due-index kind of weekly-digest work: schedules and their e-mails
 SLA_DUE = "SLA"  # due-index kind of open cases at their next SLA / stuck-flow check (issue 7)
+TIER_DUE = "TIER"  # due-index kind of VIP customers at their next tier re-evaluation (issue 7)
+STALE_DUE = "STALE"  # due-index kind of in-transit shipments at their stale-tracking check
 
 
 def digest_schedule(merchant_id: str) -> str:
@@ -178,6 +185,11 @@ def outbox_of(merchant_id: str) -> str:
 def customer_timeline(merchant_id: str, customer_id: str) -> str:
     """GSI2 partition: every timeline entry of one customer, across cases and orders."""
     return f"TIMELINE#{merchant_id}#{customer_id}"
+
+
+def open_cases_of(merchant_id: str) -> str:
+    """GSI2 partition, sparse: a merchant's open cases only, sorted by queue due time (D2)."""
+    return f"OPENCASES#{merchant_id}"
 
 
 def timeline_sk(at: datetime, entry_id: str) -> str:
@@ -296,3 +308,17 @@ def settings_audit_sort(at: datetime, version: int) -> str:
 def order_link(merchant_id: str, order_id: str) -> str:
     """Shipments waiting for an order that has not arrived yet (out-of-order webhooks)."""
     return f"ORDERLINK#{merchant_id}#{order_id}"
+
+
+# --- Return labels and approval expiry (issue 11, B2) ---------------------------------------
+RETURN_EXPIRY_DUE = "RETURNEXP"  # due-index kind of approved returns at reminder / expiry
+
+
+def label_guard(merchant_id: str, outbox_id: str) -> str:
+    """Purchase guard of one prepaid return label (one per `buy_return_label` outbox item)."""
+    return f"LABELGUARD#{merchant_id}#{outbox_id}"
+
+
+def return_expiry(merchant_id: str, case_id: str) -> str:
+    """An approved return's expiry clock (due kind RETURN_EXPIRY_DUE)."""
+    return f"RETURNEXP#{merchant_id}#{case_id}"

@@ -26,6 +26,7 @@ from pynamodb.connection.base import MetaTable
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.store.connection import LeanConnection
 from chalicelib.store.merchant_cache import CACHE as MERCHANT_CACHE
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ __all__ = [
     "StatusTokenItem",
     "SettingsAuditItem",
     "ALL_MODELS",
+    "LabelGuardItem",
+    "ReturnExpiryItem",
     "OrderLinkItem",
     "bind",
 ]
@@ -76,6 +79,17 @@ class ByMerchantIndex(GlobalSecondaryIndex["BaseItem"]):
 
 class CustomerTimelineIndex(GlobalSecondaryIndex["BaseItem"]):
     """GSI2: one customer's timeline across orders, cases and channels."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class OpenCasesIndex(GlobalSecondaryIndex["BaseItem"]):
+    """GSI2 on cases, sparse: `OPENCASES#{mid}` / `{queue due iso}#{case_id}` while open."""
 
     class Meta:
         index_name = "gsi2"
@@ -183,7 +197,12 @@ class CustomerItem(BaseItem):
     redacted_at = UTCDateTimeAttribute(null=True)  # personal data erased (customers/redact)
     gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
     gsi1sk = UnicodeAttribute(null=True)
+    # VIP re-evaluation (issue 7, handlers/tier_review.py): due kind TIER when the oldest
+    # order of a VIP's 12-month window leaves it
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
+    due = DueIndex()
 
 
 class OrderItem(BaseItem):
@@ -232,7 +251,13 @@ class ShipmentItem(BaseItem):
     updated_at = UTCDateTimeAttribute()
     gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
     gsi1sk = UnicodeAttribute(null=True)
+    # stale tracking (chalicelib/stale_tracking.py): on the due index (kind STALE) while in
+    # transit, at last_scan_at + threshold; stale_at set when flagged, cleared by a new scan
+    stale_at = UTCDateTimeAttribute(null=True)
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
+    due = DueIndex()
 
 
 class CaseItem(BaseItem):
@@ -264,8 +289,12 @@ class CaseItem(BaseItem):
     sla_fired = UnicodeSetAttribute(null=True)  # step ids, e.g. first_response:breach@...
     vip = BooleanAttribute(null=True)
     high_risk = BooleanAttribute(null=True)
+    # console queue (D2): set only while open, by sla_schedule.schedule_case
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     version = VersionAttribute()
     by_merchant = ByMerchantIndex()
+    open_queue = OpenCasesIndex()
     due = DueIndex()
 
 
@@ -549,8 +578,49 @@ class SettingsAuditItem(BaseItem):
     gsi1sk = UnicodeAttribute(null=True)
 
 
+class LabelGuardItem(BaseItem):
+    """One prepaid return label's purchase guard (issue 11): written before EasyPost is
+    called, then carries the shipment id and, once bought, the label; a retried outbox item
+    reads it and never buys a second label."""
+
+    merchant_id = UnicodeAttribute()
+    outbox_id = UnicodeAttribute()
+    case_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="started")  # started | bought
+    shipment_id = UnicodeAttribute(null=True)  # EasyPost `shp_...`
+    tracking_number = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    label_url = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)  # ITEMS#{merchant}#{shard}: shop/redact finds it
+    gsi1sk = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class ReturnExpiryItem(BaseItem):
+    """An approved return's expiry clock (issue 11): on the due index (kind RETURNEXP) at the
+    reminder time, then at the expiry time; deleted when the parcel is scanned or received.
+    A separate item because the case's own due slot belongs to the SLA index."""
+
+    merchant_id = UnicodeAttribute()
+    case_id = UnicodeAttribute()
+    remind_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    reminded = BooleanAttribute(default=False)
+    updated_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    due_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+    due = DueIndex()
+
+
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     MerchantItem,
+    LabelGuardItem,
+    ReturnExpiryItem,
     OrderLinkItem,
     PointerItem,
     CustomerItem,
@@ -620,7 +690,7 @@ def bind(settings: Settings) -> None:
     target = (settings.table_name, settings.region, settings.dynamodb_endpoint)
     shared = _shared.get(target)
     if shared is None:
-        shared = _shared[target] = Connection(
+        shared = _shared[target] = LeanConnection(
             region=settings.region,
             host=settings.dynamodb_endpoint,
             connect_timeout_seconds=3,

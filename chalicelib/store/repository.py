@@ -20,6 +20,7 @@ from chalicelib.store.merchant_cache import CACHE as MERCHANT_CACHE
 from chalicelib.store.models import (
     BaseItem,
     CaseItem,
+    CustomerItem,
     MerchantItem,
     OutboxItem,
     PointerItem,
@@ -277,6 +278,19 @@ class Store:
         for partition in keys.due_partitions(keys.SLA_DUE):
             for entry in CaseItem.due.query(partition, CaseItem.due_sk <= upper, limit=limit):
                 refs[entry.pk] = ItemRef(CaseItem, entry.pk, entry.sk)
+        found = [item for item in self.get_many_chunked(refs) if item is not None]
+        due = [item for item in found if item.due_sk is not None and item.due_sk <= upper]
+        return sorted(due, key=lambda item: item.due_sk or "")[:limit]
+
+    def due_customers(self, now: datetime, limit: int) -> list[CustomerItem]:
+        """Customers whose VIP tier is due for re-evaluation at `now`, oldest first, from
+        the sparse due index (kind TIER) only: 4 Queries (keys only) + BatchGetItem."""
+        refs: dict[str, ItemRef] = {}
+        upper = keys.iso(now) + "~"
+        for partition in keys.due_partitions(keys.TIER_DUE):
+            query = CustomerItem.due.query(partition, CustomerItem.due_sk <= upper, limit=limit)
+            for entry in query:
+                refs[entry.pk] = ItemRef(CustomerItem, entry.pk, entry.sk)
         found = [item for item in self.get_many_chunked(refs) if item is not None]
         due = [item for item in found if item.due_sk is not None and item.due_sk <= upper]
         return sorted(due, key=lambda item: item.due_sk or "")[:limit]

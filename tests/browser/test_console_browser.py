@@ -9,7 +9,6 @@ AFTERCARE_UPDATE_SCREENSHOTS=1). Skipped when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -168,17 +167,16 @@ def test_an_ops_lead_works_the_queue_and_a_case(browser, base_url, shop):
 def test_a_supervisor_tunes_rules_and_messages(browser, base_url, shop):
     context, page, errors = _sign_in(browser, base_url, shop.api_key)
     page.goto(f"{base_url}/console/rules")
-    # change the return window in the editor, try it on a real order, then save
-    editor = "#section-returns textarea[name=value]"
-    rules = json.loads(page.input_value(editor))
-    rules["window_days"] = 3
-    page.fill(editor, json.dumps(rules, indent=2))
+    # change the return window in the form, try it on a real order, then save
+    window = "#section-returns input[name=window_days]"
+    assert page.input_value(window) == "7"
+    assert page.is_checked("#section-returns input[name='reason.wrong_size']")
+    page.fill(window, "3")
     page.fill("#try-returns input[name=order_id]", "o-1004")
     page.click("#try-returns button[type=submit]")
     page.wait_for_selector("#try-result:not([hidden])")
     assert page.inner_text('#try-result [data-k="outcome"]') == "not eligible"
-    rules["window_days"] = 30
-    page.fill(editor, json.dumps(rules, indent=2))
+    page.fill(window, "30")
     tried = page.get_attribute("#try-returns", "data-tried")
     page.click("#try-returns button[type=submit]")
     page.wait_for_function(
@@ -190,6 +188,22 @@ def test_a_supervisor_tunes_rules_and_messages(browser, base_url, shop):
     page.wait_for_url("**/console/rules?saved=returns")
     audit = page.inner_text("#audit")
     assert "returns" in audit and "window_days" in audit and "owner" in audit
+    assert page.input_value(window) == "30"
+
+    # SLA hours per type and priority: try an urgent complaint at 1 h, then save
+    cell = "#section-sla input[name='t.complaint.urgent.first_response']"
+    page.fill(cell, "1")
+    page.select_option("#try-sla select[name=case_type]", "complaint")
+    page.select_option("#try-sla select[name=priority]", "urgent")
+    page.click("#try-sla button[type=submit]")
+    page.wait_for_selector("#try-sla-result:not([hidden])")
+    assert "16:00" in page.inner_text('#try-sla-result [data-k="first"]')  # 15:00 + 1 h
+    page.click("#section-sla button[type=submit]")
+    page.wait_for_url("**/console/rules?saved=sla")
+    assert page.input_value(cell) == "1"
+    assert "sla" in page.inner_text("#audit")
+    page.locator("#section-sla").scroll_into_view_if_needed()
+    _shot(page, "rules-sla", full=False)
 
     # edit the zh-CN template: the preview shows UCS-2 and the segment count as you type
     page.goto(f"{base_url}/console/messages?kind=return_approved")

@@ -3,8 +3,8 @@
 The app runs in-process under Chalice's local server (the clock fixed at `FIXED_NOW`) on top
 of the test stack, with the sample orders of `devtools/portal_sample.py`. Debian's Chromium
 (`/usr/bin/chromium`, `fonts-noto-cjk` for Chinese) is driven by Playwright's Python API at a
-phone viewport (390x844). Screenshots go to test-artifacts/ (and to docs/screenshots/, which the README
-shows, with AFTERCARE_UPDATE_SCREENSHOTS=1). Skipped when /usr/bin/chromium is absent.
+phone viewport (390x844). Screenshots go to test-artifacts/ (and to docs/screenshots/, which
+the README shows, with AFTERCARE_UPDATE_SCREENSHOTS=1). Skipped when /usr/bin/chromium is absent.
 """
 
 from __future__ import annotations
@@ -210,4 +210,52 @@ def test_a_forged_status_link_and_the_lookup_limit(browser, base_url, shop):
         assert "could not find an order" in page.inner_text("#lookup-error")
     _look_up(page, base_url, shop, "1001", "demo@example.com", "en")
     assert "Too many attempts" in page.inner_text("#lookup-error")
+    context.close()
+
+
+def test_an_approved_return_shows_its_prepaid_label_once_bought(
+    browser, base_url, shop, app_deps, merchant
+):
+    """Labels on (issue 11): "being prepared" right after the approval, the label link once
+    the outbox bought it from EasyPost (the local stub)."""
+    import dataclasses
+
+    from chalicelib.deps import Deps
+    from chalicelib.notify.label_sender import deliver
+    from tests.integration.test_return_labels import LABELS
+    from tests.stubs.easypost_api import FAKE_API_KEY, EasyPostStub
+
+    store = app_deps.store
+    item = store.merchant(merchant.merchant_id)
+    item.settings = {**(item.settings or {}), "return_labels": LABELS}
+    item.save()
+    context, page = _phone(browser, "en-US")
+    _look_up(page, base_url, shop, "1001", "Demo@Example.com", "en")
+    page.select_option("#qty_0", "1")
+    page.select_option("#reason_0", "wrong_size")
+    page.click("form button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.inner_text("h1.outcome") == "Your return is approved"
+    assert "being prepared" in page.inner_text("#label-preparing")
+
+    stub = EasyPostStub()
+    stub._thread.start()
+    try:
+        settings = dataclasses.replace(
+            app_deps.settings, easypost_api_keys=(FAKE_API_KEY,), easypost_api_base=stub.url
+        )
+        due = store.due_outbox(FIXED_NOW, 500)
+        (item,) = [i for i in due if i.merchant_id == merchant.merchant_id and i.channel == "label"]
+        assert deliver(Deps(settings), item, FIXED_NOW) == "sent"
+    finally:
+        stub._server.shutdown()
+        stub._server.server_close()
+    (shipment,) = stub.shipments.values()
+    page.reload()
+    page.wait_for_load_state("load")
+    link = page.locator("#label-link")
+    assert link.get_attribute("href") == shipment["postage_label"]["label_url"]
+    assert link.inner_text() == "Print your return label"
+    assert shipment["tracking_code"] in page.inner_text("main")
+    _shot(page, "label-en")
     context.close()

@@ -420,3 +420,60 @@ def test_a_revoked_status_link_is_a_404(client, app_deps, merchant, slug):
     assert client.http.get(href).status_code == 200
     assert revoke_status_link(app_deps, merchant.merchant_id, str(ORDER_ID))
     assert client.http.get(href).status_code == 404
+
+
+def test_a_settled_return_can_be_rated_once_from_the_status_page(client, app_deps, merchant, slug):
+    """CSAT (issue 11): after the refund the page asks 1-5 once; the score lands on the case
+    and in the weekly counters as an SMS rating does; a replayed form counts nothing."""
+    from tests.integration.test_warehouse_flow import post_wms, wms_body
+    from tests.signing import FAKE_GENERIC_WMS_SECRET
+
+    item = app_deps.store.merchant(merchant.merchant_id)
+    item.webhook_secrets = {**item.webhook_secrets, "generic_wms": [FAKE_GENERIC_WMS_SECRET]}
+    item.save()
+    delivered_order(client, merchant)
+    cookie, html = open_order(client, slug)
+    href = re.search(r'href="(/s/[A-Za-z0-9_-]{22})\?lang=en"', html).group(1)
+    page = follow(
+        client, submit(client, slug, cookie, html, {"qty_0": "1", "reason_0": "damaged"}), cookie
+    )
+    code = re.search(r'id="return-code">([^<]+)<', page).group(1)
+    assert "data-csat=" not in client.http.get(f"{href}?lang=en").body.decode()  # not settled
+    post_wms(client, merchant, wms_body(code, (None, None), event="return.received"))
+    (case,) = return_cases(client, merchant)
+    steps = {"received": ["refund_pending", "refunded"], "refund_pending": ["refunded"]}
+    for target in steps[case["status"]]:  # an agent records the refund made by hand
+        moved = client.http.post(
+            f"/api/cases/{case['id']}/status",
+            headers={**merchant.auth, "Content-Type": "application/json"},
+            body=json.dumps({"status": target}),
+        )
+        assert moved.status_code == 200, moved.body
+
+    text = client.http.get(f"{href}?lang=en").body.decode()
+    assert "How happy are you with how we handled your request?" in text
+    case_id = re.search(r'data-csat="([^"]+)"', text).group(1)
+    form_token = re.search(
+        r'action="[^"]*/csat">\s*<input type="hidden" name="csrf" value="([^"]+)"', text
+    ).group(1)
+    headers = {"Content-Type": FORM}
+    forged = urlencode({"csrf": form_token + "x", "score": "5", "lang": "en"})
+    assert client.http.post(f"{href}/csat", headers=headers, body=forged).status_code == 403
+    bad = urlencode({"csrf": form_token, "score": "9", "lang": "en"})
+    assert client.http.post(f"{href}/csat", headers=headers, body=bad).status_code == 400
+    rated = urlencode({"csrf": form_token, "score": "4", "lang": "en"})
+    first = client.http.post(f"{href}/csat", headers=headers, body=rated)
+    assert first.status_code == 303 and "rated=1" in first.headers["Location"]
+    replay = urlencode({"csrf": form_token, "score": "1", "lang": "en"})
+    assert client.http.post(f"{href}/csat", headers=headers, body=replay).status_code == 303
+
+    after = client.http.get(f"{href}?lang=en&rated=1").body.decode()
+    assert 'id="csat-thanks"' in after and "data-csat=" not in after
+    detail = json.loads(client.http.get(f"/api/cases/{case_id}", headers=merchant.auth).body)
+    assert detail["details"]["csat"]["score"] == 4 and detail["details"]["csat"]["channel"] == "web"
+    assert [e["kind"] for e in detail["timeline"]].count("csat_received") == 1
+    from chalicelib.store import keys
+
+    week = keys.iso_week(FIXED_NOW)
+    counters = app_deps.store.weekly_counters(merchant.merchant_id, [week])[week]
+    assert counters["csat_count"] == 1 and counters["csat_sum"] == 4 and counters["csat:4"] == 1

@@ -43,6 +43,7 @@ PUBLIC = {
     "/r/{slug}/returns/{case_id}": "customer return portal (portal session)",
     "/s/{token}": "order status page: the unguessable token is the capability",
     "/s/{token}/reply": "order status page reply: token",
+    "/s/{token}/csat": "order status page rating: token + signed form token, once per case",
 }
 WEBHOOK_SIGNERS = {
     # route family -> (partner in path, secret name, signer(body, secret))

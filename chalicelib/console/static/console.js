@@ -119,8 +119,10 @@
       var enc = box.querySelector('[data-k="encoding"]');
       enc.textContent = p.encoding;
       enc.className = "badge " + (p.encoding === "UCS-2" ? "risk" : "role");
-      box.querySelector('[data-k="segments"]').textContent = p.segments + (p.segments === 1 ? " segment" : " segments");
-      box.querySelector('[data-k="units"]').textContent = p.units + " characters";
+      var seg = box.querySelector('[data-k="segments"]');
+      seg.textContent = p.segments + " " + (p.segments === 1 ? seg.dataset.one || "segment" : seg.dataset.many || "segments");
+      var units = box.querySelector('[data-k="units"]');
+      units.textContent = p.units + " " + (units.dataset.word || "characters");
       var list = box.querySelector('[data-k="warnings"]');
       list.textContent = "";
       (p.warnings || []).forEach(function (w) { var li = document.createElement("li"); li.textContent = w; list.appendChild(li); });
@@ -157,15 +159,26 @@
     });
   }
 
-  /* Rules: "try it" with the return rules in the editor (unsaved). */
+  /* Rules: the fields of a section form being edited (unsaved), as an object for "try it". */
+  function sectionFields(id) {
+    var form = document.getElementById(id);
+    if (!form || !form.elements.editor) return null;
+    var fields = {};
+    new FormData(form).forEach(function (v, k) {
+      if (k !== "csrf" && k !== "version" && k !== "editor") fields[k] = v;
+    });
+    return fields;
+  }
+
+  /* Rules: "try it" with the return rules in the form (unsaved). */
   var tryForm = document.getElementById("try-returns");
   if (tryForm) {
     tryForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var body = {};
       new FormData(tryForm).forEach(function (v, k) { body[k] = v; });
-      var editor = document.querySelector("#section-returns textarea[name=value]");
-      if (editor) body.rules = editor.value;
+      var fields = sectionFields("section-returns");
+      if (fields) body.rules_fields = fields;
       var out = document.getElementById("try-result");
       api(tryForm.action, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } })
         .then(function (r) {
@@ -201,8 +214,8 @@
       ev.preventDefault();
       var body = {};
       new FormData(slaForm).forEach(function (v, k) { body[k] = v; });
-      var editor = document.querySelector("#section-sla textarea[name=value]");
-      if (editor) body.sla = editor.value;
+      var slaFields = sectionFields("section-sla");
+      if (slaFields) body.sla_fields = slaFields;
       var out = document.getElementById("try-sla-result");
       function when(iso) { return iso ? new Date(iso).toUTCString().replace(":00 GMT", " UTC") : "—"; }
       api(slaForm.action, { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } })

@@ -7,7 +7,9 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,17 +53,20 @@ def app_deps(stack: object):
     set_clock(lambda: FIXED_NOW)
     yield deps()
     set_clock(None)
-    _take_leftovers_off_the_due_index(deps().settings.table_name)
+    _take_leftovers_off_the_due_index(stack)
 
 
-def _take_leftovers_off_the_due_index(table: str) -> None:
+@cache
+def _client_of(stack: Any) -> Any:
+    return stack.dynamodb_client()
+
+
+def _take_leftovers_off_the_due_index(stack: Any) -> None:
     """The table is shared by the session: what a test left due (unsent messages, SLA checks,
     digests...) leaves the sparse due index afterwards, so the next test's scheduled jobs see
     only their own work. Test cleanup only: the index is tiny, so one Scan of it is cheap here
     (the product never scans)."""
-    from chalicelib.store.models import BaseItem
-
-    dynamodb = BaseItem._get_connection().connection.client
+    dynamodb, table = _client_of(stack), stack.table_name
     pages = dynamodb.get_paginator("scan").paginate(
         TableName=table, IndexName="due", ProjectionExpression="pk, sk"
     )
